@@ -1,0 +1,224 @@
+"""Login, logout, one's own password, and the office's management of accounts."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from learning.accounts import services
+from learning.accounts.decorators import ALL_STAFF, public, role_required
+from learning.accounts.forms import (
+    ConfirmForm,
+    LoginForm,
+    PasswordChangeForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from learning.accounts.models import Role
+from learning.core.audit import list_audit_entries
+from learning.core.http import client_address, safe_next
+from learning.extensions import db
+from learning.regions.services import count_work_area_villages, get_office, list_work_area_villages
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        result = services.authenticate(form.username.data, form.password.data, client_address())
+        db.session.commit()  # failures are counted even though the login is refused
+        if result.user:
+            login_user(result.user)
+            if result.user.must_change_password:
+                return redirect(url_for("accounts.password"))
+            return redirect(safe_next(request.args.get("next"), url_for("core.index")))
+        flash(result.error, "error")
+        status = 429 if result.throttled else 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@role_required(*Role)
+def logout():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash(_("Anda sudah keluar."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@role_required(*ALL_STAFF)
+def password():
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.new.data)
+        except services.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 400
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session id changed with the password
+            flash(_("Kata sandi sudah diganti."), "success")
+            return redirect(url_for("core.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/password.html", form=form), status
+
+
+@bp.route("/manage/users")
+@role_required(Role.ADMIN)
+def manage_users():
+    return render_template(
+        "accounts/manage/users.html", users=services.list_staff(), form=ConfirmForm()
+    )
+
+
+@bp.route("/manage/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def manage_user_new():
+    form = UserCreateForm()
+    status = 200
+    if form.validate_on_submit():
+        temporary = services.make_temporary_password()
+        try:
+            user = services.create_user(
+                username=form.username.data,
+                display_name=form.display_name.data,
+                role=Role(form.role.data),
+                password=temporary,
+                actor=current_user,
+            )
+        except services.AccountError as exc:
+            db.session.rollback()
+            form.username.errors.append(str(exc))
+            status = 400
+        else:
+            db.session.commit()
+            # Shown once in this response, never stored in the session cookie.
+            return render_template(
+                "accounts/manage/temporary_password.html",
+                user=user,
+                password=temporary,
+                created=True,
+            )
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/manage/user_new.html", form=form), status
+
+
+def _staff_or_404(user_id):
+    user = services.get_user(user_id)
+    if user is None or user.role == Role.VILLAGER:
+        abort(404)
+    return user
+
+
+def _village_choices():
+    choices, groups = [], {}
+    for village in list_work_area_villages():
+        district = village.district
+        group = f"{district.regency.name} / Kec. {district.name}"
+        groups.setdefault(group, []).append((village.code, village.label.split(",")[0]))
+    for group, items in groups.items():
+        choices.append((group, items))
+    return choices
+
+
+@bp.route("/manage/users/<user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def manage_user(user_id):
+    user = _staff_or_404(user_id)
+    form = UserEditForm(obj=user)
+    form.villages.choices = _village_choices() if user.role == Role.OFFICER else []
+    # Villages already assigned stay selectable even if the work area shrank since.
+    known = {code for _group, items in form.villages.choices for code, _label in items}
+    extra = [(v.code, v.label) for v in user.villages if v.code not in known]
+    if extra:
+        form.villages.choices.append((_("Di luar wilayah kerja"), extra))
+    if request.method == "GET":
+        form.villages.data = [v.code for v in user.villages]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_profile(user, form.display_name.data, current_user)
+            if user.role == Role.OFFICER:
+                services.set_officer_villages(user, form.villages.data or [], current_user)
+        except services.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("Perubahan disimpan."), "success")
+            return redirect(url_for("accounts.manage_user", user_id=user.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "accounts/manage/user.html", user=user, form=form, action_form=ConfirmForm()
+    ), status
+
+
+@bp.route("/manage/users/<user_id>/reset-password", methods=["POST"])
+@role_required(Role.ADMIN)
+def manage_user_reset_password(user_id):
+    user = _staff_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    temporary = services.reset_password(user, current_user)
+    db.session.commit()
+    return render_template(
+        "accounts/manage/temporary_password.html", user=user, password=temporary, created=False
+    )
+
+
+@bp.route("/manage/users/<user_id>/<any(deactivate, activate):action>", methods=["POST"])
+@role_required(Role.ADMIN)
+def manage_user_set_active(user_id, action):
+    user = _staff_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.set_active(user, action == "activate", current_user)
+    except services.AccountError as exc:
+        db.session.rollback()
+        abort(400, description=str(exc))
+    db.session.commit()
+    flash(_("Akun diaktifkan.") if action == "activate" else _("Akun dinonaktifkan."), "success")
+    return redirect(url_for("accounts.manage_user", user_id=user.id))
+
+
+@bp.route("/manage/")
+@role_required(Role.ADMIN)
+def office_home():
+    office = get_office()
+    return render_template(
+        "accounts/manage/home.html",
+        office=office,
+        officers=services.count_users(Role.OFFICER),
+        admins=services.count_users(Role.ADMIN),
+        villages=count_work_area_villages(),
+        audit=list_audit_entries(limit=10),
+    )
+
+
+@bp.route("/manage/audit")
+@role_required(Role.ADMIN)
+def manage_audit():
+    return render_template("accounts/manage/audit.html", entries=list_audit_entries(limit=500))
+
+
+@bp.route("/home")
+@role_required(Role.OFFICER)
+def officer_home():
+    return render_template("accounts/officer_home.html", villages=current_user.villages)

@@ -1,0 +1,77 @@
+"""Configuration: defaults here, secrets and addresses from the environment."""
+
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _read_or_create(path: Path, make) -> str:
+    """Return the value kept in `path`, creating it once with `make()`."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    # Created readable by the owner only: it guards every session of the app.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value)
+    return value
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration for an instance folder from environment variables."""
+    instance = Path(instance_path)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY")
+        or _read_or_create(instance / "secret_key", lambda: secrets.token_hex(32)),
+        # The device that creates records here; field laptops and the office each have one,
+        # so records made offline keep their origin when they are merged later.
+        "DEVICE_ID": os.environ.get("DEVICE_ID")
+        or _read_or_create(instance / "device_id", lambda: uuid.uuid4().hex[:12]),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'sadar-imigrasi.db'}",
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "HOST": host,
+        "PORT": port,
+        # The address printed on posters and encoded in QR codes.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or f"http://{host}:{port}",
+        "SESSION_COOKIE_SECURE": _flag("SECURE_COOKIES"),
+        "REMEMBER_COOKIE_SECURE": _flag("SECURE_COOKIES"),
+        "PREFERRED_URL_SCHEME": "https" if _flag("SECURE_COOKIES") else "http",
+        "PROXY_FIX": _flag("PROXY_FIX"),
+    }
+
+
+class Defaults:
+    """Settings that are the same everywhere unless a test overrides them."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # A kiosk quiz page may stay open through a whole event: tokens live as long as the
+    # session (a signed token bound to it) instead of expiring after an hour.
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = ("id", "en")
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Login throttling: failures allowed in the window, per account and per client address.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    REGIONS_DATA_DIR = str(ROOT / "learning" / "regions" / "data")
+    CONTENT_DIR = str(ROOT / "content")

@@ -1,0 +1,1 @@
+"""What every room shares: stable ids, time, the audit log, citations, signals."""

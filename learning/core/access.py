@@ -1,0 +1,47 @@
+"""Who may open a view. Every view declares it; undeclared views are refused (fail closed).
+
+Roles are the `Role` values of the accounts room; the decorators only compare them.
+"""
+
+from functools import wraps
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+
+def public(view):
+    """Mark a view as open to everyone, logged in or not."""
+    view.is_public = True
+    return view
+
+
+def role_required(*roles):
+    """Let only logged-in users with one of `roles` in; send others to login or 403."""
+    if not roles:
+        raise ValueError("role_required needs at least one role")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = frozenset(roles)
+        return wrapped
+
+    return decorator
+
+
+def check_view_declared():
+    """Refuse a request to a view that declares neither `public` nor `role_required`."""
+    if request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or request.endpoint == "static":
+        return None
+    if getattr(view, "is_public", False) or getattr(view, "allowed_roles", None):
+        return None
+    abort(403)

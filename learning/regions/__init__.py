@@ -1,0 +1,1 @@
+"""Provinces > regencies > districts > villages, with their official Kemendagri codes."""
