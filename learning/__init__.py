@@ -40,8 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI commands and jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
@@ -106,6 +108,10 @@ def register_request_hooks(app: Flask) -> None:
     def _begin_request():
         # Requests that may write take SQLite's write lock when their transaction begins.
         set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
+
+    @app.teardown_request
+    def _end_request(_exc):
+        set_write_intent(False)
 
     app.before_request(check_view_declared)
     app.before_request(require_password_change)

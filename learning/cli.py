@@ -53,6 +53,8 @@ def run_setup(echo=click.echo) -> str | None:
     from learning.accounts.models import Role
     from learning.regions.services import ensure_office
 
+    # Migrations run on a connection of their own: end any transaction the session holds.
+    db.session.close()
     with write_intent():
         upgrade(directory=current_app.extensions["migrate"].directory)
         echo(load_regions_with_progress(Path(current_app.config["REGIONS_DATA_DIR"])))

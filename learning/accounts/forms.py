@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from learning.accounts.models import Role
@@ -50,8 +51,8 @@ class UserCreateForm(FlaskForm):
     role = SelectField(
         _l("Peran"),
         choices=[
-            (Role.OFFICER.value, _l("Petugas (PIMPASA)")),
-            (Role.ADMIN.value, _l("Admin kantor")),
+            SelectChoice(Role.OFFICER.value, _l("Petugas (PIMPASA)")),
+            SelectChoice(Role.ADMIN.value, _l("Admin kantor")),
         ],
         default=Role.OFFICER.value,
     )

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from learning.accounts import services
 from learning.accounts.decorators import ALL_STAFF, public, role_required
@@ -124,14 +125,22 @@ def _staff_or_404(user_id):
     return user
 
 
-def _village_choices():
-    choices, groups = [], {}
-    for village in list_work_area_villages():
-        district = village.district
-        group = f"{district.regency.name} / Kec. {district.name}"
-        groups.setdefault(group, []).append((village.code, village.label.split(",")[0]))
-    for group, items in groups.items():
-        choices.append((group, items))
+def _village_choices(assigned) -> list[SelectChoice]:
+    """List the work area's villages grouped by regency and district (optgroups)."""
+    choices = [
+        SelectChoice(
+            v.code,
+            v.label.split(",")[0],
+            optgroup=f"{v.district.regency.name} / Kec. {v.district.name}",
+        )
+        for v in list_work_area_villages()
+    ]
+    known = {choice.value for choice in choices}
+    # Villages already assigned stay selectable even if the work area shrank since.
+    outside = _("Di luar wilayah kerja")
+    choices += [
+        SelectChoice(v.code, v.label, optgroup=outside) for v in assigned if v.code not in known
+    ]
     return choices
 
 
@@ -140,12 +149,7 @@ def _village_choices():
 def manage_user(user_id):
     user = _staff_or_404(user_id)
     form = UserEditForm(obj=user)
-    form.villages.choices = _village_choices() if user.role == Role.OFFICER else []
-    # Villages already assigned stay selectable even if the work area shrank since.
-    known = {code for _group, items in form.villages.choices for code, _label in items}
-    extra = [(v.code, v.label) for v in user.villages if v.code not in known]
-    if extra:
-        form.villages.choices.append((_("Di luar wilayah kerja"), extra))
+    form.villages.choices = _village_choices(user.villages) if user.role == Role.OFFICER else []
     if request.method == "GET":
         form.villages.data = [v.code for v in user.villages]
     status = 200

@@ -13,6 +13,7 @@ from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 _write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
 
@@ -32,6 +33,13 @@ def write_intent():
         yield
     finally:
         _write_intent.reset(token)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    # One commit per request: whatever the request reads afterwards (rendering the page)
+    # needs no write lock, so later transactions of this request begin DEFERRED.
+    _write_intent.set(False)
 
 
 @event.listens_for(Engine, "connect")

@@ -51,6 +51,21 @@ def _open(directory: Path, stem: str):
     raise RegionsDataError([_("%(file)s: berkas tidak ditemukan", file=directory / stem)])
 
 
+def _records(reader, name: str, problems: list[str]):
+    """Yield the records of a CSV reader; a broken quote ends the file with a problem."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(
+                _("%(where)s: CSV rusak (%(error)s)", where=f"{name}:{reader.line_num}", error=exc)
+            )
+            return
+        yield record
+
+
 def read_region_files(directory: str | Path) -> dict[str, list[dict]]:
     """Read and check the four region files; raise RegionsDataError listing every fault."""
     directory = Path(directory)
@@ -62,8 +77,12 @@ def read_region_files(directory: str | Path) -> dict[str, list[dict]]:
         rows: list[dict] = []
         seen: set[str] = set()
         with fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
+            reader = csv.reader(fh, strict=True)
+            try:
+                header = next(reader, None)
+            except csv.Error as exc:
+                problems.append(f"{path.name}:1: {exc}")
+                continue
             expected = ["code", "name"] if parent_col is None else ["code", parent_col, "name"]
             if header != expected:
                 problems.append(
@@ -75,7 +94,8 @@ def read_region_files(directory: str | Path) -> dict[str, list[dict]]:
                     )
                 )
                 continue
-            for line, record in enumerate(reader, start=2):
+            for record in _records(reader, path.name, problems):
+                line = reader.line_num
                 where = f"{path.name}:{line}"
                 if len(record) != len(expected):
                     problems.append(

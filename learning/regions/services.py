@@ -32,7 +32,11 @@ def ensure_office() -> tuple[Office, bool]:
 def set_work_area(office: Office, regency_codes: list[str], actor) -> None:
     """Replace the office's work area with the given regencies, audited."""
     before = [r.code for r in office.regencies]
-    regencies = list(db.session.scalars(select(Regency).where(Regency.code.in_(regency_codes))))
+    regencies = list(
+        db.session.scalars(
+            select(Regency).where(Regency.code.in_(regency_codes)).order_by(Regency.code)
+        )
+    )
     office.regencies = regencies
     record_audit(
         actor,

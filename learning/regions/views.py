@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from learning.accounts.models import Role
 from learning.core.access import role_required
@@ -25,7 +26,7 @@ def manage_work_area():
     provinces = sorted({JAMBI, *(code[:2] for code in current)})
     regencies = [r for p in provinces for r in services.list_regencies(p)]
     form = WorkAreaForm()
-    form.regencies.choices = [(r.code, f"{r.name} ({r.code})") for r in regencies]
+    form.regencies.choices = [SelectChoice(r.code, f"{r.name} ({r.code})") for r in regencies]
     if request.method == "GET":
         form.regencies.data = current
     status = 200

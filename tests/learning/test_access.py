@@ -1,0 +1,82 @@
+"""The role matrix over every route: routes added later are covered without anyone remembering."""
+
+import uuid
+
+import pytest
+
+from learning.accounts.models import Role
+
+# Endpoints anyone may open. Adding one here is a decision: keep the list short.
+PUBLIC = {"static", "core.index", "core.set_language", "core.healthz", "accounts.login"}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        values = {}
+        for arg in rule.arguments:
+            converter = rule._converters[arg]
+            items = getattr(converter, "items", None)
+            values[arg] = sorted(items)[0] if items else str(uuid.uuid4())
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **values)
+        for method in methods:
+            yield rule.endpoint, method, url
+
+
+def test_every_view_declares_who_may_open_it(app):
+    undeclared = []
+    for endpoint, view in app.view_functions.items():
+        if endpoint in PUBLIC:
+            continue
+        if getattr(view, "is_public", False) or not getattr(view, "allowed_roles", None):
+            undeclared.append(endpoint)
+    assert undeclared == []
+
+
+def test_public_views_are_exactly_the_known_ones(app):
+    public = {e for e, v in app.view_functions.items() if getattr(v, "is_public", False)}
+    assert public | {"static"} == PUBLIC
+
+
+@pytest.fixture
+def users(make_user):
+    return {role: make_user(role=role) for role in Role}
+
+
+def test_anonymous_users_are_sent_to_login(app, client):
+    for endpoint, method, url in _routes(app):
+        if endpoint in PUBLIC:
+            continue
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (endpoint, method, response.status_code)
+        assert response.headers["Location"].startswith("/accounts/login"), endpoint
+
+
+def test_each_wrong_role_gets_403_and_each_right_role_gets_in(app, users, login_as):
+    for role, user in users.items():
+        client = app.test_client()
+        for endpoint, method, url in _routes(app):
+            if endpoint in PUBLIC:
+                continue
+            login_as(client, user)  # again each time: one of the routes is logout
+            allowed = app.view_functions[endpoint].allowed_roles
+            status = client.open(url, method=method).status_code
+            if role in allowed:
+                assert status not in (401, 403, 500), (role, endpoint, method, status)
+            else:
+                assert status == 403, (role, endpoint, method, status)
+
+
+def test_an_undeclared_view_is_refused(app, tmp_path):
+    from tests.conftest import make_test_app
+
+    other = make_test_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+
+    @other.get("/lupa-deklarasi")
+    def forgotten():
+        return "rahasia"
+
+    assert other.test_client().get("/lupa-deklarasi").status_code == 403
