@@ -13,10 +13,13 @@ from learning.extensions import db
 
 
 def _regions_fingerprint(directory: Path) -> str:
+    from learning.regions.importer import region_files
+
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.csv*")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for path in region_files(directory).values():
+        if path is not None:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -45,6 +48,45 @@ def load_regions_with_progress(directory: Path, force: bool = False) -> str:
     )
 
 
+def check_content(content_dir: Path, static_dir: Path):
+    """Validate every lesson and question file; return (lesson files, questions, problems)."""
+    from learning.lessons.checks import check_lessons, load_context
+    from quizzes.checks import check_question_files
+
+    lessons, problems = check_lessons(content_dir, static_dir)
+    ctx = load_context(content_dir, static_dir)
+    known = {f.get("slug"): {"track": f.get("track"), "topic": f.get("topic")} for f in lessons}
+    questions, question_problems = check_question_files(content_dir, ctx, known)
+    return lessons, questions, problems + question_problems
+
+
+def load_content(echo=click.echo) -> None:
+    """Check the bundled content, then load the registry and lessons (the caller commits)."""
+    from learning.core.registry import load_instruments, read_instruments
+    from learning.lessons.services import load_lesson_files
+
+    content_dir = Path(current_app.config["CONTENT_DIR"])
+    lessons, _questions, problems = check_content(content_dir, Path(current_app.static_folder))
+    if problems:
+        raise click.ClickException(
+            "Konten tidak lolos pemeriksaan; tidak ada yang dimuat:\n"
+            + "\n".join(str(p) for p in problems)
+        )
+    load_instruments(read_instruments(content_dir / "instruments.yml"))
+    report = load_lesson_files(lessons)
+    echo(
+        f"Pelajaran: {len(report.created)} baru, {len(report.new_versions)} versi baru, "
+        f"{len(report.unchanged)} tetap."
+    )
+    for slug in report.conflicts:
+        echo(
+            f"KONFLIK: {slug} diubah di peramban dan berkasnya juga berubah; kedua versi "
+            "disimpan. Pilih versi di halaman Kelola pelajaran."
+        )
+    for slug in report.deactivated:
+        echo(f"Dinonaktifkan (berkasnya tidak ada lagi): {slug}")
+
+
 def run_setup(echo=click.echo) -> str | None:
     """Upgrade the schema and load bundled data; return a new admin's password, if one was made."""
     from flask_migrate import upgrade
@@ -58,6 +100,7 @@ def run_setup(echo=click.echo) -> str | None:
     with write_intent():
         upgrade(directory=current_app.extensions["migrate"].directory)
         echo(load_regions_with_progress(Path(current_app.config["REGIONS_DATA_DIR"])))
+        load_content(echo)
         office, created = ensure_office()
         if created:
             echo(f"Kantor dibuat: {office.name} ({', '.join(r.name for r in office.regencies)}).")
@@ -153,9 +196,62 @@ def serve_command(host, port, threads, no_setup):
     serve(app, host=host, port=port, threads=threads, ident="sadar-imigrasi")
 
 
+@click.group("content")
+def content_group():
+    """Check, load and write back lessons and questions."""
+
+
+@content_group.command("check")
+@with_appcontext
+def content_check_command():
+    """Validate every content file; print `file:line: message` and exit 1 on any fault."""
+    content_dir = Path(current_app.config["CONTENT_DIR"])
+    lessons, questions, problems = check_content(content_dir, Path(current_app.static_folder))
+    root = Path.cwd()
+    for problem in problems:
+        path = problem.path.resolve()
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        click.echo(f"{shown}:{problem.line}: {problem.message}")
+    click.echo(
+        f"{len(lessons)} pelajaran, {len(questions)} soal diperiksa; {len(problems)} masalah.",
+        err=True,
+    )
+    if problems:
+        sys.exit(1)
+
+
+@content_group.command("load")
+@with_appcontext
+def content_load_command():
+    """Load the content files into the database (unchanged files change nothing)."""
+    with write_intent():
+        load_content()
+        db.session.commit()
+
+
+@content_group.command("export-edits")
+@with_appcontext
+def content_export_command():
+    """Write lessons edited in the browser back to their files, so the repository catches up."""
+    from learning.lessons.services import export_browser_edits
+
+    with write_intent():
+        written = export_browser_edits()
+        db.session.commit()
+    for path in written:
+        click.echo(f"ditulis: {path}")
+    click.echo(f"{len(written)} berkas diperbarui.")
+
+
 def register_commands(app) -> None:
     """Attach the project's commands to `app.cli`."""
-    for command in (setup_command, import_regions_command, create_user_command, serve_command):
+    for command in (
+        setup_command,
+        import_regions_command,
+        create_user_command,
+        serve_command,
+        content_group,
+    ):
         app.cli.add_command(command)
 
 

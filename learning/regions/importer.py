@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from learning.extensions import db
 from learning.regions.models import District, Province, Regency, Village, VillageKind
 
-# (file stem, model, parent column, code pattern, parent pattern length)
+# (file stem, model, parent column, code pattern), from the top level down.
 LEVELS = (
     ("provinces", Province, None, re.compile(r"\d{2}")),
     ("regencies", Regency, "province_code", re.compile(r"\d{2}\.\d{2}")),
@@ -21,6 +21,8 @@ LEVELS = (
     ("villages", Village, "district_code", re.compile(r"\d{2}\.\d{2}\.\d{2}\.[123]\d{3}")),
 )
 CHUNK = 5000
+MAX_NAME = 100  # the column width of every region name
+MAX_PROBLEMS = 50
 
 
 class RegionsDataError(Exception):
@@ -36,19 +38,27 @@ class ImportStats:
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    # Codes in the database that the files no longer list: kept (records may point to them).
+    missing: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
         return any(self.inserted.values()) or any(self.updated.values())
 
 
-def _open(directory: Path, stem: str):
-    for name in (f"{stem}.csv", f"{stem}.csv.gz"):
-        path = directory / name
-        if path.exists():
-            opener = gzip.open if name.endswith(".gz") else open
-            return path, opener(path, "rt", encoding="utf-8", newline="")
-    raise RegionsDataError([_("%(file)s: berkas tidak ditemukan", file=directory / stem)])
+def region_files(directory: Path) -> dict[str, Path | None]:
+    """Return the file read for each level: `<stem>.csv`, else `<stem>.csv.gz`, else None."""
+    found = {}
+    for stem, *_rest in LEVELS:
+        paths = [directory / f"{stem}.csv", directory / f"{stem}.csv.gz"]
+        found[stem] = next((p for p in paths if p.exists()), None)
+    return found
+
+
+def _open(path: Path):
+    opener = gzip.open if path.name.endswith(".gz") else open
+    # utf-8-sig: files saved from a spreadsheet often start with a byte-order mark.
+    return opener(path, "rt", encoding="utf-8-sig", newline="")
 
 
 def _records(reader, name: str, problems: list[str]):
@@ -72,8 +82,18 @@ def read_region_files(directory: str | Path) -> dict[str, list[dict]]:
     problems: list[str] = []
     data: dict[str, list[dict]] = {}
     known_parents: set[str] = set()
+    files = region_files(directory)
+    missing = [stem for stem, path in files.items() if path is None]
+    if missing:
+        raise RegionsDataError(
+            [
+                _("%(file)s: berkas tidak ditemukan", file=directory / f"{stem}.csv")
+                for stem in missing
+            ]
+        )
     for stem, _model, parent_col, pattern in LEVELS:
-        path, fh = _open(directory, stem)
+        path = files[stem]
+        fh = _open(path)
         rows: list[dict] = []
         seen: set[str] = set()
         with fh:
@@ -117,8 +137,14 @@ def read_region_files(directory: str | Path) -> dict[str, list[dict]]:
                 if code in seen:
                     problems.append(_("%(where)s: kode ganda: %(code)s", where=where, code=code))
                     continue
-                if not row["name"]:
-                    problems.append(_("%(where)s: nama kosong", where=where))
+                if not row["name"] or len(row["name"]) > MAX_NAME:
+                    problems.append(
+                        _(
+                            "%(where)s: nama kosong atau lebih dari %(n)s huruf",
+                            where=where,
+                            n=MAX_NAME,
+                        )
+                    )
                     continue
                 if parent_col:
                     parent = row[parent_col]
@@ -136,7 +162,12 @@ def read_region_files(directory: str | Path) -> dict[str, list[dict]]:
                 rows.append(row)
         data[stem] = rows
         known_parents = seen
+        if problems:
+            break  # the levels below would only repeat "unknown parent" for every row
     if problems:
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            problems = problems[:MAX_PROBLEMS] + [_("... dan %(n)s masalah lain", n=more)]
         raise RegionsDataError(problems)
     return data
 
@@ -173,6 +204,7 @@ def load_regions(
         stats.inserted[stem] = len(new_rows)
         stats.updated[stem] = len(changed_rows)
         stats.unchanged[stem] = len(data[stem]) - len(new_rows) - len(changed_rows)
+        stats.missing[stem] = len(existing.keys() - {row["code"] for row in data[stem]})
     db.session.flush()
     return stats
 

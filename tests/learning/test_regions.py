@@ -176,3 +176,46 @@ def test_shipped_csv_is_quoted_where_names_have_commas():
     with gzip.open(SHIPPED / "villages.csv.gz", "rt", encoding="utf-8", newline="") as fh:
         names = [row["name"] for row in csv.DictReader(fh) if "," in row["name"]]
     assert names  # read by a CSV reader, these stay whole
+
+
+def test_a_byte_order_mark_from_a_spreadsheet_is_accepted(tmp_path):
+    folder = tmp_path / "regions"
+    shutil.copytree(REGIONS_FIXTURE, folder)
+    path = folder / "provinces.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert len(read_region_files(folder)["provinces"]) == 3
+
+
+def test_a_broken_level_stops_the_check_and_the_list_stays_short(tmp_path):
+    folder = tmp_path / "regions"
+    shutil.copytree(REGIONS_FIXTURE, folder)
+    (folder / "regencies.csv").write_text("kode,induk,nama\n", encoding="utf-8")
+    lines = ["code,name"] + [f"{n:02d},Provinsi {n}" for n in range(20, 99)]
+    (folder / "provinces.csv").write_text(
+        "\n".join(lines + ["xx,Salah"] * 80) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(RegionsDataError) as info:
+        read_region_files(folder)
+    problems = info.value.problems
+    assert len(problems) == 51 and problems[-1] == "... dan 30 masalah lain"
+    assert not any("regencies.csv" in p for p in problems)  # not reached
+
+
+def test_a_name_longer_than_the_column_is_refused_before_writing(tmp_path):
+    folder = tmp_path / "regions"
+    shutil.copytree(REGIONS_FIXTURE, folder)
+    with open(folder / "villages.csv", "a", encoding="utf-8") as fh:
+        fh.write("15.06.11.2096,15.06.11," + "A" * 101 + "\n")
+    with pytest.raises(RegionsDataError) as info:
+        read_region_files(folder)
+    assert "lebih dari 100 huruf" in info.value.problems[0]
+
+
+def test_codes_dropped_from_the_files_are_kept_and_counted(tmp_path):
+    folder = tmp_path / "regions"
+    shutil.copytree(REGIONS_FIXTURE, folder)
+    rows = (folder / "villages.csv").read_text(encoding="utf-8").splitlines()
+    (folder / "villages.csv").write_text("\n".join(r for r in rows if "Pembengis" not in r) + "\n")
+    stats = import_regions(folder)
+    assert stats.missing["villages"] == 1
+    assert db.session.get(Village, "15.06.11.2004") is not None
