@@ -68,16 +68,21 @@ def register_blueprints(app: Flask) -> None:
     from learning.accounts.views import bp as accounts_bp
     from learning.core.views import LANDING_PAGES, OFFICE_NAV
     from learning.core.views import bp as core_bp
+    from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
 
-    for bp in (core_bp, regions_bp, accounts_bp):
+    for bp in (core_bp, regions_bp, accounts_bp, lessons_bp):
         app.register_blueprint(bp)
-    LANDING_PAGES.update(admin="accounts.office_home", officer="accounts.officer_home")
+    LANDING_PAGES.update(admin="accounts.office_home", officer="lessons.index")
     admin, officer = frozenset({Role.ADMIN}), frozenset({Role.OFFICER})
     OFFICE_NAV[:] = [
         ("accounts.office_home", _l("Beranda"), admin),
-        ("accounts.officer_home", _l("Beranda"), officer),
+        ("lessons.index", _l("Pembekalan"), officer),
+        ("accounts.officer_home", _l("Desa binaan saya"), officer),
         ("accounts.manage_users", _l("Akun petugas"), admin),
+        ("lessons.manage_index", _l("Pelajaran"), admin),
+        ("lessons.manage_review_queue", _l("Tinjauan hukum"), admin),
+        ("lessons.manage_progress", _l("Kemajuan petugas"), admin),
         ("regions.manage_work_area", _l("Wilayah kerja"), admin),
         ("accounts.manage_audit", _l("Log audit"), admin),
     ]

@@ -75,3 +75,5 @@ class Defaults:
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     REGIONS_DATA_DIR = str(ROOT / "learning" / "regions" / "data")
     CONTENT_DIR = str(ROOT / "content")
+    # A reviewed lesson comes back to the review list after this many days.
+    LESSON_REVIEW_MAX_AGE_DAYS = 365

@@ -36,3 +36,30 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(String(500))
+
+
+class LegalInstrument(db.Model):
+    """A law or regulation that content may cite, from content/instruments.yml."""
+
+    __tablename__ = "legal_instrument"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)  # "UU 6/2011"
+    name: Mapped[str] = mapped_column(String(200))
+    about: Mapped[str] = mapped_column(String(300))
+
+
+class LegalProvision(db.Model):
+    """A cited provision; the office marks it changed when the law changes (flagging content)."""
+
+    __tablename__ = "legal_provision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(120), unique=True)  # "UU 21/2007 Pasal 2"
+    instrument_key: Mapped[str] = mapped_column(ForeignKey("legal_instrument.key"), index=True)
+    changed_at = mapped_column(UTCDateTime, nullable=True)
+    changed_note: Mapped[str | None] = mapped_column(String(500))
+    changed_by_name: Mapped[str | None] = mapped_column(String(120))
+
+    @property
+    def is_changed(self) -> bool:
+        return self.changed_at is not None

@@ -26,7 +26,7 @@ def test_officer_logs_in_and_lands_on_the_officer_page(client, officer):
     response = login(client, "Petugas.Satu")  # usernames are not case-sensitive
     assert response.status_code == 302 and response.headers["Location"] == "/"
     landing = client.get("/")
-    assert landing.headers["Location"] == "/accounts/home"
+    assert landing.headers["Location"] == "/lessons/"  # the onboarding track
     assert "Pembengis" in text(client.get("/accounts/home"))
 
 

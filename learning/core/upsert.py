@@ -1,0 +1,15 @@
+"""Insert a row unless its unique key exists: race-free on SQLite and PostgreSQL."""
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from learning.extensions import db
+
+
+def insert_ignore(model, values: dict, index_elements: list[str]) -> bool:
+    """Insert `values` into `model`'s table; return False if the unique key already existed."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+    )
+    return db.session.execute(statement).rowcount == 1

@@ -1,0 +1,1 @@
+"""Tracks, lessons (versioned, legally reviewed) and the completion of lessons."""

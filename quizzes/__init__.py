@@ -1,0 +1,1 @@
+"""The question bank, quizzes, attempts, answers and scoring."""
