@@ -1,6 +1,5 @@
 """Accounts: every person is a User with a role."""
 
-import enum
 import secrets
 import uuid
 
@@ -8,17 +7,11 @@ from flask_login import UserMixin
 from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learning.core.access import Role
 from learning.core.ids import StableIdMixin
 from learning.core.time import UTCDateTime
 from learning.extensions import db
 from learning.regions.models import Village
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"  # office staff
-    OFFICER = "officer"  # PIMPASA, assigned to villages
-    VILLAGER = "villager"  # participant without a password, created by the event flow
-
 
 officer_village = Table(
     "officer_village",

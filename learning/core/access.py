@@ -1,12 +1,19 @@
 """Who may open a view. Every view declares it; undeclared views are refused (fail closed).
 
-Roles are the `Role` values of the accounts room; the decorators only compare them.
+Roles live here, beside the check, because every room's views name them.
 """
 
+import enum
 from functools import wraps
 
 from flask import abort, current_app, request
 from flask_login import current_user
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # office staff
+    OFFICER = "officer"  # PIMPASA, assigned to villages
+    VILLAGER = "villager"  # participant without a password, created by the event flow
 
 
 def public(view):

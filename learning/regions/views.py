@@ -5,8 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from learning.accounts.models import Role
-from learning.core.access import role_required
+from learning.core.access import Role, role_required
 from learning.extensions import db
 from learning.regions import services
 from learning.regions.forms import WorkAreaForm
