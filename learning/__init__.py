@@ -81,8 +81,6 @@ def register_blueprints(app: Flask) -> None:
         ("accounts.officer_home", _l("Desa binaan saya"), officer),
         ("accounts.manage_users", _l("Akun petugas"), admin),
         ("lessons.manage_index", _l("Pelajaran"), admin),
-        ("lessons.manage_review_queue", _l("Tinjauan hukum"), admin),
-        ("lessons.manage_progress", _l("Kemajuan petugas"), admin),
         ("regions.manage_work_area", _l("Wilayah kerja"), admin),
         ("accounts.manage_audit", _l("Log audit"), admin),
     ]

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
@@ -21,6 +22,41 @@ from learning.extensions import db
 from learning.regions.services import count_work_area_villages, get_office, list_work_area_villages
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+AUDIT_ACTIONS = {
+    "user.created": _l("Akun dibuat"),
+    "user.password_changed": _l("Kata sandi diganti"),
+    "user.password_reset": _l("Kata sandi direset"),
+    "user.activated": _l("Akun diaktifkan"),
+    "user.deactivated": _l("Akun dinonaktifkan"),
+    "user.villages_changed": _l("Desa tugas diubah"),
+    "user.renamed": _l("Nama diubah"),
+    "office.work_area_changed": _l("Wilayah kerja diubah"),
+    "lesson.edited": _l("Pelajaran diubah"),
+    "lesson.reviewed": _l("Pelajaran ditinjau"),
+    "lesson.version_chosen": _l("Versi pelajaran dipilih"),
+    "provision.marked_changed": _l("Ketentuan ditandai berubah"),
+    "provision.change_cleared": _l("Tanda perubahan dicabut"),
+}
+AUDIT_DETAILS = {
+    "before": _l("sebelum"),
+    "after": _l("sesudah"),
+    "username": _l("nama pengguna"),
+    "role": _l("peran"),
+    "version": _l("versi"),
+    "note": _l("catatan"),
+    "requires_reread": _l("wajib dibaca ulang"),
+}
+
+
+@bp.app_template_filter("audit_action")
+def _audit_action(action: str) -> str:
+    return str(AUDIT_ACTIONS.get(action, action))
+
+
+@bp.app_template_filter("audit_detail")
+def _audit_detail(key: str) -> str:
+    return str(AUDIT_DETAILS.get(key, key))
 
 
 @bp.route("/login", methods=["GET", "POST"])

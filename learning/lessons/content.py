@@ -123,18 +123,37 @@ ALLOWED_TAGS = {
     "hr",
     "br",
     "cite",
+    "small",
 }
 _LESSON_LINK = re.compile(r'href="lesson:([a-z0-9-]+)"')
 
 
+# A parenthesised citation in rendered HTML text, such as "(UU 6/2011 Pasal 24 ayat (4))".
+_HTML_CITATION = re.compile(r"\((?:[^()<>]|\([^()<>]*\))*\)")
+
+
+def _small_citations(rendered: str) -> str:
+    return _HTML_CITATION.sub(
+        lambda m: (
+            f'<small class="citation">{m.group(0)}</small>'
+            if CITATION_RE.search(m.group(0))
+            else m.group(0)
+        ),
+        rendered,
+    )
+
+
 def render_markdown(text: str, lesson_url=lambda slug: f"#{slug}") -> str:
-    """Render lesson Markdown to sanitised HTML; `lesson:<slug>` links become lesson URLs."""
+    """Render lesson Markdown to sanitised HTML; `lesson:<slug>` links become lesson URLs.
+
+    Citations in parentheses are set in small type: what to do first, the law beside it.
+    """
     raw = _md.render(text or "")
     raw = _LESSON_LINK.sub(lambda m: f'href="{html.escape(lesson_url(m.group(1)))}"', raw)
     return nh3.clean(
-        raw,
+        _small_citations(raw),
         tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}, "th": {"style"}, "td": {"style"}},
+        attributes={"a": {"href", "title"}, "th": {"style"}, "td": {"style"}, "small": {"class"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},
