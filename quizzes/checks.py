@@ -170,7 +170,8 @@ def _check_pools(questions: list[dict], content_dir: Path) -> list[Problem]:
                 Problem(
                     content_dir / "questions" / "warga" / f"{topic}.yml",
                     1,
-                    f"pool pre dan post tidak seimbang pada tingkat {difficulty}: {pre} lawan {post}",
+                    f"pool pre dan post tidak seimbang pada tingkat {difficulty}: "
+                    f"{pre} lawan {post}",
                 )
             )
     return problems

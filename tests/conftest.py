@@ -90,6 +90,16 @@ def make_test_app(url: str, instance: Path, **overrides):
     return app
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run the browser journeys once, in the SQLite pass: they serve a database of their own."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url and is_postgres(url):
+        skip = pytest.mark.skip(reason="end-to-end journeys run in the SQLite pass")
+        for item in items:
+            if "e2e" in item.keywords:
+                item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def session_tmp():
     path = Path(tempfile.mkdtemp(prefix="sadar-tests-"))
