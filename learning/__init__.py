@@ -70,17 +70,20 @@ def register_blueprints(app: Flask) -> None:
     from learning.core.views import bp as core_bp
     from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
+    from quizzes.views import bp as quizzes_bp
 
-    for bp in (core_bp, regions_bp, accounts_bp, lessons_bp):
+    for bp in (core_bp, regions_bp, accounts_bp, lessons_bp, quizzes_bp):
         app.register_blueprint(bp)
     LANDING_PAGES.update(admin="accounts.office_home", officer="lessons.index")
     admin, officer = frozenset({Role.ADMIN}), frozenset({Role.OFFICER})
     OFFICE_NAV[:] = [
         ("accounts.office_home", _l("Beranda"), admin),
         ("lessons.index", _l("Pembekalan"), officer),
+        ("quizzes.index", _l("Kuis dan ujian"), officer),
         ("accounts.officer_home", _l("Desa binaan saya"), officer),
         ("accounts.manage_users", _l("Akun petugas"), admin),
         ("lessons.manage_index", _l("Pelajaran"), admin),
+        ("quizzes.manage_index", _l("Kuis"), admin),
         ("regions.manage_work_area", _l("Wilayah kerja"), admin),
         ("accounts.manage_audit", _l("Log audit"), admin),
     ]

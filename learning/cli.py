@@ -57,16 +57,50 @@ def check_content(content_dir: Path, static_dir: Path):
     ctx = load_context(content_dir, static_dir)
     known = {f.get("slug"): {"track": f.get("track"), "topic": f.get("topic")} for f in lessons}
     questions, question_problems = check_question_files(content_dir, ctx, known)
-    return lessons, questions, problems + question_problems
+    return (
+        lessons,
+        questions,
+        problems + question_problems + _check_quizzes(content_dir, lessons, questions),
+    )
+
+
+def quiz_definitions_for(content_dir: Path, lessons) -> list[dict]:
+    """Read content/quizzes.yml and expand it (one practice quiz per officer lesson)."""
+    import yaml
+
+    from quizzes.bank import quiz_definitions
+
+    data = yaml.safe_load((content_dir / "quizzes.yml").read_text(encoding="utf-8")) or {}
+    officer = sorted(
+        (f.get("order"), f.get("slug"), f.get("title"))
+        for f in lessons
+        if f.get("audience") == "officer"
+    )
+    return quiz_definitions(data, [(slug, title) for _order, slug, title in officer])
+
+
+def _check_quizzes(content_dir: Path, lessons, questions) -> list:
+    from collections import Counter
+
+    from learning.lessons.checks import Problem
+    from quizzes.bank import check_quiz_definitions
+
+    available = Counter((q["track"], q["topic"], q.get("pool")) for q in questions)
+    path = content_dir / "quizzes.yml"
+    return [
+        Problem(path, 1, message)
+        for message in check_quiz_definitions(quiz_definitions_for(content_dir, lessons), available)
+    ]
 
 
 def load_content(echo=click.echo) -> None:
     """Check the bundled content, then load the registry and lessons (the caller commits)."""
     from learning.core.registry import load_instruments, read_instruments
     from learning.lessons.services import load_lesson_files
+    from quizzes.bank import load_questions, load_quizzes
 
     content_dir = Path(current_app.config["CONTENT_DIR"])
-    lessons, _questions, problems = check_content(content_dir, Path(current_app.static_folder))
+    lessons, questions, problems = check_content(content_dir, Path(current_app.static_folder))
     if problems:
         raise click.ClickException(
             "Konten tidak lolos pemeriksaan; tidak ada yang dimuat:\n"
@@ -85,6 +119,12 @@ def load_content(echo=click.echo) -> None:
         )
     for slug in report.deactivated:
         echo(f"Dinonaktifkan (berkasnya tidak ada lagi): {slug}")
+    counts = load_questions(questions)
+    quizzes = load_quizzes(quiz_definitions_for(content_dir, lessons))
+    echo(
+        f"Soal: {counts['created']} baru, {counts['new_versions']} versi baru, "
+        f"{counts['unchanged']} tetap; {quizzes} kuis."
+    )
 
 
 def run_setup(echo=click.echo) -> str | None:

@@ -22,6 +22,16 @@ def public(view):
     return view
 
 
+def token_access(view):
+    """Mark a view whose caller proves access with a secret token it presents, not a login.
+
+    Used for quiz attempts: an answer still queued on a shared tablet must land after the
+    tablet has moved on to the next person, whoever is logged in by then.
+    """
+    view.is_token_access = True
+    return view
+
+
 def role_required(*roles):
     """Let only logged-in users with one of `roles` in; send others to login or 403."""
     if not roles:
@@ -49,6 +59,6 @@ def check_view_declared():
     view = current_app.view_functions.get(request.endpoint)
     if view is None or request.endpoint == "static":
         return None
-    if getattr(view, "is_public", False) or getattr(view, "allowed_roles", None):
+    if any(getattr(view, mark, None) for mark in ("is_public", "is_token_access", "allowed_roles")):
         return None
     abort(403)

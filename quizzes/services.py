@@ -1,0 +1,336 @@
+"""Attempts: start, autosave answers, submit once, review; offered to other rooms."""
+
+import hashlib
+import hmac
+import random
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from learning.accounts.models import User
+from learning.core.ids import current_device
+from learning.core.signals import attempt_finalized
+from learning.core.time import utcnow
+from learning.core.upsert import insert_ignore
+from learning.extensions import db
+from learning.lessons import services as lessons
+from quizzes import scoring
+from quizzes.models import Question, QuestionVersion, Quiz, QuizAnswer, QuizAttempt
+
+
+class AttemptError(Exception):
+    """A request about an attempt was refused; `status` is the HTTP status to answer with."""
+
+    status = 400
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        if status:
+            self.status = status
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_matches(attempt: QuizAttempt, token: str | None) -> bool:
+    """Compare a presented token with the attempt's, in constant time."""
+    return bool(token) and hmac.compare_digest(attempt.token_hash, hash_token(token))
+
+
+def get_quiz(slug: str) -> Quiz | None:
+    return db.session.scalars(
+        select(Quiz).where(Quiz.slug == slug, Quiz.is_active.is_(True))
+    ).first()
+
+
+def list_quizzes(track: str | None = None) -> list[Quiz]:
+    query = select(Quiz).where(Quiz.is_active.is_(True)).order_by(Quiz.kind, Quiz.slug)
+    if track:
+        query = query.where(Quiz.track == track)
+    return list(db.session.scalars(query))
+
+
+def get_attempt(attempt_id) -> QuizAttempt | None:
+    try:
+        return db.session.get(QuizAttempt, uuid.UUID(str(attempt_id)))
+    except ValueError:
+        return None
+
+
+def _lock(attempt: QuizAttempt, read: bool = False) -> QuizAttempt:
+    """Lock the attempt's row until commit (PostgreSQL); SQLite's IMMEDIATE already did."""
+    query = (
+        select(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id)
+        .with_for_update(read=read, of=QuizAttempt.__table__)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(query).one()
+
+
+def draw_items(quiz: Quiz, rng: random.Random) -> list[dict]:
+    """Draw each topic's questions from the active bank; shuffle as the quiz says."""
+    items = []
+    for topic, count in quiz.topics.items():
+        query = select(Question).where(
+            Question.track == quiz.track, Question.topic == topic, Question.is_active.is_(True)
+        )
+        if quiz.pool:
+            query = query.where(Question.pool == quiz.pool)
+        candidates = sorted(db.session.scalars(query), key=lambda q: q.key)
+        if len(candidates) < count:
+            raise AttemptError(
+                _("Bank soal belum cukup untuk kuis ini. Hubungi admin kantor."), 409
+            )
+        items += rng.sample(candidates, count) if quiz.shuffle_questions else candidates[:count]
+    if quiz.shuffle_questions:
+        rng.shuffle(items)
+    drawn = []
+    for question in items:
+        version = db.session.get(QuestionVersion, question.current_version_id)
+        order = [o["id"] for o in version.options]
+        if quiz.shuffle_options and question.kind != "truefalse":
+            rng.shuffle(order)
+        drawn.append({"v": str(version.id), "o": order})
+    return drawn
+
+
+def count_submitted(user: User, quiz: Quiz) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(QuizAttempt)
+        .where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.quiz_id == quiz.id,
+            QuizAttempt.status == "submitted",
+        )
+    )
+
+
+def open_attempt(user: User, quiz: Quiz, context: str | None = None) -> QuizAttempt | None:
+    """Return the user's unfinished attempt at this quiz (in this context), if any."""
+    return db.session.scalars(
+        select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.quiz_id == quiz.id,
+            QuizAttempt.status == "open",
+            QuizAttempt.context.is_(None) if context is None else QuizAttempt.context == context,
+        )
+    ).first()
+
+
+def start_attempt(
+    user: User, quiz: Quiz, context: str | None = None, rng=None
+) -> tuple[QuizAttempt, str]:
+    """Start an attempt (or hand back the open one with a fresh token); return it and its token."""
+    token = secrets.token_urlsafe(24)
+    attempt = open_attempt(user, quiz, context)
+    if attempt is not None:
+        attempt.token_hash = hash_token(token)  # a new device takes over; the old token stops
+        db.session.flush()
+        return attempt, token
+    if quiz.max_attempts and count_submitted(user, quiz) >= quiz.max_attempts:
+        raise AttemptError(
+            _("Kesempatan untuk kuis ini sudah habis (%(n)s kali).", n=quiz.max_attempts), 409
+        )
+    now = utcnow()
+    attempt = QuizAttempt(
+        id=uuid.uuid4(),
+        quiz_id=quiz.id,
+        user_id=user.id,
+        token_hash=hash_token(token),
+        items=draw_items(quiz, rng or random.SystemRandom()),
+        context=context,
+        deadline_at=now + timedelta(minutes=quiz.time_limit_minutes)
+        if quiz.time_limit_minutes
+        else None,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt, token
+
+
+def item_versions(attempt: QuizAttempt) -> list[QuestionVersion]:
+    """Return the question versions of the attempt, in the order shown."""
+    ids = [uuid.UUID(item["v"]) for item in attempt.items]
+    found = {
+        v.id: v
+        for v in db.session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(ids)))
+    }
+    return [found[i] for i in ids]
+
+
+@dataclass
+class SaveResult:
+    created: bool
+    is_correct: bool
+
+
+def save_answer(
+    attempt: QuizAttempt, question_version_id, choice_ids, client_answer_id, source: str = "tablet"
+) -> SaveResult:
+    """Save one answer, keyed by the client's id: a retry or a double tap changes nothing."""
+    try:
+        client_id = uuid.UUID(str(client_answer_id))
+        version_id = uuid.UUID(str(question_version_id))
+    except ValueError:
+        raise AttemptError(
+            _("Jawaban tidak dapat dibaca: kode jawaban atau soal tidak sah.")
+        ) from None
+    existing = db.session.scalars(
+        select(QuizAnswer).where(QuizAnswer.client_answer_id == client_id)
+    ).first()
+    if existing is not None:
+        if existing.attempt_id != attempt.id or existing.question_version_id != version_id:
+            raise AttemptError(_("Kode jawaban ini sudah dipakai untuk soal lain."), 409)
+        return SaveResult(False, existing.is_correct)  # a late copy: success, nothing changes
+    attempt = _lock(attempt, read=True)
+    if attempt.status != "open":
+        raise AttemptError(
+            _("Percobaan ini sudah dikumpulkan atau ditutup; jawaban baru tidak diterima."), 409
+        )
+    if attempt.deadline_at and utcnow() > attempt.deadline_at:
+        raise AttemptError(_("Waktu untuk kuis ini sudah habis."), 409)
+    item = next((i for i in attempt.items if i["v"] == str(version_id)), None)
+    if item is None:
+        raise AttemptError(_("Soal ini tidak ada dalam percobaan Anda."))
+    version = db.session.get(QuestionVersion, version_id)
+    chosen = {str(c) for c in choice_ids}
+    if not scoring.valid_choice(version.question.kind, set(item["o"]), chosen):
+        raise AttemptError(
+            _("Pilihan jawaban tidak dikenal untuk soal ini. Pilih salah satu pilihan yang ada.")
+        )
+    correct = scoring.is_answer_correct(version.correct_ids, chosen)
+    created = insert_ignore(
+        QuizAnswer,
+        {
+            "id": uuid.uuid4(),
+            "origin_device": current_device(),
+            "created_at": utcnow(),
+            "attempt_id": attempt.id,
+            "question_version_id": version_id,
+            "client_answer_id": client_id,
+            "choice_ids": sorted(chosen),
+            "is_correct": correct,
+            "answered_at": utcnow(),
+            "source": source,
+        },
+        ["client_answer_id"],
+    )
+    return SaveResult(created, correct)
+
+
+def effective_answers(attempt: QuizAttempt) -> dict[str, QuizAnswer]:
+    """Return the answer that counts for each question: the last one given."""
+    answers = db.session.scalars(
+        select(QuizAnswer)
+        .where(QuizAnswer.attempt_id == attempt.id)
+        .order_by(QuizAnswer.answered_at, QuizAnswer.created_at)
+    )
+    return {str(a.question_version_id): a for a in answers}
+
+
+def submit_attempt(attempt: QuizAttempt) -> QuizAttempt:
+    """Score and close the attempt once; a second submit, even concurrent, changes nothing."""
+    attempt = _lock(attempt)
+    if attempt.status != "open":
+        return attempt
+    answers = effective_answers(attempt)
+    result = scoring.score(
+        [answers[i["v"]].is_correct for i in attempt.items if i["v"] in answers],
+        len(attempt.items),
+        attempt.quiz.pass_mark,
+    )
+    changed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "open")
+        .values(
+            status="submitted",
+            submitted_at=utcnow(),
+            correct_count=result.correct,
+            total=result.total,
+            score=result.percent,
+            passed=result.passed,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if changed:
+        _after_final(attempt)
+    return attempt
+
+
+def close_attempts(context: str) -> int:
+    """Close the open attempts of a context (an event that ends); they accept no answers."""
+    return db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.context == context, QuizAttempt.status == "open")
+        .values(status="closed")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _after_final(attempt: QuizAttempt) -> None:
+    quiz = attempt.quiz
+    if quiz.kind == "practice" and attempt.passed and quiz.lesson_slug:
+        lesson = lessons.get_lesson(quiz.lesson_slug)
+        if lesson is not None:
+            lessons.record_completion(attempt.user, lesson, via="quiz")
+    if quiz.kind == "exam" and attempt.passed:
+        from quizzes.certification import certify_if_eligible
+
+        certify_if_eligible(attempt.user)
+    attempt_finalized.send(
+        attempt,
+        attempt_id=attempt.id,
+        user_id=attempt.user_id,
+        kind=quiz.kind,
+        score=attempt.score,
+        passed=attempt.passed,
+        context=attempt.context,
+    )
+
+
+@dataclass
+class ReviewItem:
+    version: QuestionVersion
+    order: list[str]
+    chosen: list[str]
+    is_correct: bool
+    answered: bool
+
+
+def review_items(attempt: QuizAttempt) -> list[ReviewItem]:
+    """Return every question of the attempt with the answer given and whether it was right."""
+    answers = effective_answers(attempt)
+    items = []
+    for item, version in zip(attempt.items, item_versions(attempt), strict=True):
+        answer = answers.get(item["v"])
+        items.append(
+            ReviewItem(
+                version,
+                item["o"],
+                answer.choice_ids if answer else [],
+                bool(answer and answer.is_correct),
+                answer is not None,
+            )
+        )
+    return items
+
+
+def list_results(user: User, kind: str | None = None) -> list[QuizAttempt]:
+    """Return a user's submitted attempts, newest first (read by other rooms)."""
+    query = (
+        select(QuizAttempt)
+        .join(Quiz)
+        .where(QuizAttempt.user_id == user.id, QuizAttempt.status == "submitted")
+        .order_by(QuizAttempt.submitted_at.desc())
+    )
+    if kind:
+        query = query.where(Quiz.kind == kind)
+    return list(db.session.scalars(query))

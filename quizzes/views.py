@@ -1,0 +1,307 @@
+"""Quiz pages: officers take practice quizzes and the exam; answers are autosaved by token."""
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from learning.accounts.decorators import ALL_STAFF
+from learning.core.access import Role, role_required, token_access
+from learning.extensions import csrf, db
+from learning.lessons import services as lessons
+from quizzes import analysis, certification, services
+from quizzes.forms import RevokeForm, StartForm
+
+bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
+SESSION_TOKENS = "attempt_tokens"
+
+
+def remember_token(attempt_id, token: str) -> None:
+    """Keep an attempt's token in this browser's session (kiosk and staff pages)."""
+    tokens = dict(session.get(SESSION_TOKENS, {}))
+    tokens[str(attempt_id)] = token
+    session[SESSION_TOKENS] = dict(list(tokens.items())[-20:])
+
+
+def session_token(attempt) -> str | None:
+    token = session.get(SESSION_TOKENS, {}).get(str(attempt.id))
+    return token if services.token_matches(attempt, token) else None
+
+
+def _attempt_or_404(attempt_id):
+    attempt = services.get_attempt(attempt_id)
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+def _attempt_for_page(attempt_id):
+    """An attempt this browser holds the token of; its owner is offered to resume it."""
+    attempt = _attempt_or_404(attempt_id)
+    if session_token(attempt) is None:
+        if (
+            current_user.is_authenticated
+            and current_user.id == attempt.user_id
+            and attempt.status == "open"
+        ):
+            return None, render_template("quizzes/resume.html", attempt=attempt, form=StartForm())
+        abort(
+            403, description=_("Percobaan ini dibuka di perangkat lain. Mulai dari halaman kuis.")
+        )
+    return attempt, None
+
+
+def _presented_token() -> str | None:
+    return (
+        request.headers.get("X-Attempt-Token")
+        or request.form.get("token")
+        or (request.get_json(silent=True) or {}).get("token")
+    )
+
+
+def _json_wanted() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/")
+@role_required(*ALL_STAFF)
+def index():
+    track = "pimpasa"
+    quizzes = services.list_quizzes(track)
+    results = services.list_results(current_user)
+    best = {}
+    for attempt in results:
+        if attempt.quiz_id not in best or attempt.score > best[attempt.quiz_id].score:
+            best[attempt.quiz_id] = attempt
+    titles = {lesson.slug: lesson.current_version.title for lesson in lessons.list_lessons(track)}
+    return render_template(
+        "quizzes/index.html",
+        quizzes=quizzes,
+        best=best,
+        titles=titles,
+        form=StartForm(),
+        certified=certification.get_certification(current_user),
+        lessons_done=lessons.has_completed_track(current_user, track),
+        used={q.id: services.count_submitted(current_user, q) for q in quizzes if q.max_attempts},
+    )
+
+
+@bp.route("/<slug>/start", methods=["POST"])
+@role_required(*ALL_STAFF)
+def start(slug):
+    quiz = services.get_quiz(slug)
+    if quiz is None or quiz.track != "pimpasa":
+        abort(404)
+    if not StartForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt, token = services.start_attempt(current_user, quiz)
+    except services.AttemptError as exc:
+        db.session.rollback()
+        abort(exc.status, description=str(exc))
+    db.session.commit()
+    remember_token(attempt.id, token)
+    answered = services.effective_answers(attempt)
+    first_open = next(
+        (n for n, item in enumerate(attempt.items, 1) if item["v"] not in answered), 1
+    )
+    return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=first_open))
+
+
+@bp.route("/attempts/<attempt_id>/<int:n>")
+@token_access
+def question(attempt_id, n):
+    attempt, page = _attempt_for_page(attempt_id)
+    if page:
+        return page
+    if attempt.status != "open":
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    if not 1 <= n <= len(attempt.items):
+        abort(404)
+    item = attempt.items[n - 1]
+    version = services.item_versions(attempt)[n - 1]
+    options = {o["id"]: o for o in version.options}
+    answered = services.effective_answers(attempt)
+    return render_template(
+        "quizzes/question.html",
+        attempt=attempt,
+        n=n,
+        version=version,
+        options=[options[i] for i in item["o"]],
+        chosen=answered.get(item["v"]),
+        answered=answered,
+        token=session_token(attempt),
+        client_answer_id=uuid.uuid4(),
+    )
+
+
+@bp.route("/attempts/<attempt_id>/answers", methods=["POST"])
+@token_access
+@csrf.exempt  # the attempt's own secret token, sent with every answer, stops forged posts
+def answer(attempt_id):
+    attempt = _attempt_or_404(attempt_id)
+    if not services.token_matches(attempt, _presented_token()):
+        message = _("Token percobaan tidak sah. Jawaban tidak disimpan.")
+        if _json_wanted():
+            return jsonify(saved=False, error=message), 403
+        abort(403, description=message)
+    data = request.get_json(silent=True) if request.is_json else None
+    if data is not None:
+        fields = (data.get("question"), data.get("choices") or [], data.get("client_answer_id"))
+    else:
+        fields = (
+            request.form.get("question"),
+            request.form.getlist("choice"),
+            request.form.get("client_answer_id"),
+        )
+    try:
+        result = services.save_answer(attempt, *fields)
+    except services.AttemptError as exc:
+        db.session.rollback()
+        if _json_wanted():
+            return jsonify(saved=False, error=str(exc)), exc.status
+        flash(str(exc), "error")
+        n = int(request.form.get("n", 1))
+        if exc.status == 409:
+            return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+        return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=n)), 303
+    db.session.commit()
+    show = attempt.quiz.feedback == "each"
+    if _json_wanted():
+        payload = {"saved": True, "created": result.created}
+        if show:
+            payload["correct"] = result.is_correct
+        return jsonify(payload)
+    n = int(request.form.get("n", 1))
+    if show:
+        return redirect(url_for("quizzes.feedback", attempt_id=attempt.id, n=n))
+    return redirect(_next_url(attempt, n))
+
+
+def _next_url(attempt, n: int) -> str:
+    if n < len(attempt.items):
+        return url_for("quizzes.question", attempt_id=attempt.id, n=n + 1)
+    return url_for("quizzes.finish", attempt_id=attempt.id)
+
+
+@bp.route("/attempts/<attempt_id>/<int:n>/feedback")
+@token_access
+def feedback(attempt_id, n):
+    attempt, page = _attempt_for_page(attempt_id)
+    if page:
+        return page
+    if attempt.quiz.feedback != "each" or not 1 <= n <= len(attempt.items):
+        abort(404)
+    review = services.review_items(attempt)[n - 1]
+    return render_template(
+        "quizzes/feedback.html", attempt=attempt, n=n, item=review, next_url=_next_url(attempt, n)
+    )
+
+
+@bp.route("/attempts/<attempt_id>/finish")
+@token_access
+def finish(attempt_id):
+    attempt, page = _attempt_for_page(attempt_id)
+    if page:
+        return page
+    if attempt.status != "open":
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    answered = services.effective_answers(attempt)
+    return render_template(
+        "quizzes/finish.html", attempt=attempt, answered=answered, token=session_token(attempt)
+    )
+
+
+@bp.route("/attempts/<attempt_id>/submit", methods=["POST"])
+@token_access
+@csrf.exempt  # see answer(): the attempt token is the proof
+def submit(attempt_id):
+    attempt = _attempt_or_404(attempt_id)
+    if not services.token_matches(attempt, _presented_token()):
+        abort(403, description=_("Token percobaan tidak sah."))
+    attempt = services.submit_attempt(attempt)
+    db.session.commit()
+    if _json_wanted():
+        return jsonify(status=attempt.status, score=attempt.score, passed=attempt.passed)
+    return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<attempt_id>/result")
+@token_access
+def result(attempt_id):
+    attempt = _attempt_or_404(attempt_id)
+    owner = current_user.is_authenticated and current_user.id == attempt.user_id
+    admin = current_user.is_authenticated and current_user.role == Role.ADMIN
+    if not (owner or admin or session_token(attempt)):
+        abort(403, description=_("Hasil ini hanya untuk pemiliknya."))
+    if attempt.status == "open":
+        return redirect(url_for("quizzes.finish", attempt_id=attempt.id))
+    show = attempt.quiz.feedback in ("each", "end")
+    return render_template(
+        "quizzes/result.html",
+        attempt=attempt,
+        items=services.review_items(attempt) if show else [],
+        show=show,
+        certified=certification.get_certification(attempt.user),
+    )
+
+
+# ---- management (admins) -------------------------------------------------------------------
+
+
+@bp.route("/manage/")
+@role_required(Role.ADMIN)
+def manage_index():
+    return render_template("quizzes/manage/index.html", quizzes=services.list_quizzes())
+
+
+@bp.route("/manage/items")
+@role_required(Role.ADMIN)
+def manage_items():
+    track = request.args.get("track") or None
+    return render_template(
+        "quizzes/manage/items.html", items=analysis.item_analysis(track), track=track
+    )
+
+
+@bp.route("/manage/certifications")
+@role_required(Role.ADMIN)
+def manage_certifications():
+    return render_template(
+        "quizzes/manage/certifications.html",
+        rows=certification.list_officers_with_status(),
+        progress={
+            o.id: lessons.track_progress(o, "pimpasa")
+            for o, _c in certification.list_officers_with_status()
+        },
+        form=RevokeForm(),
+    )
+
+
+@bp.route("/manage/certifications/<user_id>/revoke", methods=["POST"])
+@role_required(Role.ADMIN)
+def manage_revoke(user_id):
+    from learning.accounts.services import get_user
+
+    user = get_user(user_id)
+    record = certification.get_certification(user) if user else None
+    if record is None or not record.is_valid:
+        abort(404)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("Tulis alasan pencabutan."))
+    certification.revoke_certification(record, form.reason.data, current_user)
+    db.session.commit()
+    flash(_("Sertifikasi %(name)s dicabut.", name=user.display_name), "success")
+    return redirect(url_for("quizzes.manage_certifications"))
