@@ -3,7 +3,7 @@
 import os
 
 from flask import Flask, request
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_decimal
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -160,9 +160,16 @@ def register_template_helpers(app: Flask) -> None:
         """Show a UTC datetime in the configured time zone (WIB by default)."""
         if value is None:
             return "–"
+        if "H" not in fmt:  # a date alone needs no time zone
+            return format_datetime(value, fmt)
         if app.config["BABEL_DEFAULT_TIMEZONE"] == "Asia/Jakarta":
             return format_datetime(value, fmt) + " WIB"
         return format_datetime(value, fmt + " zzzz")
+
+    @app.template_filter("score")
+    def _score(value):
+        """Show a percentage score as people write it: 100, 83,3 (or 83.3 in English)."""
+        return "–" if value is None else format_decimal(value, "#,##0.#")
 
     @app.context_processor
     def _globals():

@@ -199,6 +199,9 @@ def save_answer(
     item = next((i for i in attempt.items if i["v"] == str(version_id)), None)
     if item is None:
         raise AttemptError(_("Soal ini tidak ada dalam percobaan Anda."))
+    if attempt.quiz.feedback == "each" and str(version_id) in effective_answers(attempt):
+        # The explanation was shown after the first answer: changing it now would game the score.
+        raise AttemptError(_("Soal ini sudah dijawab dan pembahasannya sudah ditampilkan."), 409)
     version = db.session.get(QuestionVersion, version_id)
     chosen = {str(c) for c in choice_ids}
     if not scoring.valid_choice(version.question.kind, set(item["o"]), chosen):

@@ -84,7 +84,10 @@ def index():
     for attempt in results:
         if attempt.quiz_id not in best or attempt.score > best[attempt.quiz_id].score:
             best[attempt.quiz_id] = attempt
-    titles = {lesson.slug: lesson.current_version.title for lesson in lessons.list_lessons(track)}
+    track_lessons = lessons.list_lessons(track)
+    titles = {lesson.slug: lesson.current_version.title for lesson in track_lessons}
+    order = {lesson.slug: lesson.order for lesson in track_lessons}
+    quizzes.sort(key=lambda q: (q.kind != "exam", order.get(q.lesson_slug, 0)))
     return render_template(
         "quizzes/index.html",
         quizzes=quizzes,
@@ -133,6 +136,8 @@ def question(attempt_id, n):
     version = services.item_versions(attempt)[n - 1]
     options = {o["id"]: o for o in version.options}
     answered = services.effective_answers(attempt)
+    if attempt.quiz.feedback == "each" and item["v"] in answered:
+        return redirect(url_for("quizzes.feedback", attempt_id=attempt.id, n=n))  # answer is final
     return render_template(
         "quizzes/question.html",
         attempt=attempt,
@@ -173,8 +178,10 @@ def answer(attempt_id):
             return jsonify(saved=False, error=str(exc)), exc.status
         flash(str(exc), "error")
         n = int(request.form.get("n", 1))
-        if exc.status == 409:
+        if exc.status == 409 and attempt.status != "open":
             return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+        if exc.status == 409:
+            return redirect(url_for("quizzes.feedback", attempt_id=attempt.id, n=n))
         return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=n)), 303
     db.session.commit()
     show = attempt.quiz.feedback == "each"
@@ -204,6 +211,8 @@ def feedback(attempt_id, n):
     if attempt.quiz.feedback != "each" or not 1 <= n <= len(attempt.items):
         abort(404)
     review = services.review_items(attempt)[n - 1]
+    if not review.answered:  # the right answer is shown only after one was given
+        return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=n))
     return render_template(
         "quizzes/feedback.html", attempt=attempt, n=n, item=review, next_url=_next_url(attempt, n)
     )

@@ -1,12 +1,16 @@
-/* Saves each answer as soon as it is chosen; the page works without this script. ES2017. */
+/* Saves each answer as soon as it is chosen; the page works without this script. ES2017.
+ * One save at a time, always the newest choice: an older save can never land after a newer
+ * one, and pressing the button waits for the save in flight. */
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
-  if (!form || !window.fetch) { return; }
+  if (!form || !window.fetch || !window.crypto) { return; }
   var status = document.createElement("p");
   status.className = "save-status";
   status.setAttribute("role", "status");
   form.appendChild(status);
+  var inFlight = null;
+  var pending = false;
 
   function newId() {
     var bytes = new Uint8Array(16);
@@ -23,16 +27,13 @@
     }).map(function (input) { return input.value; });
   }
 
-  form.addEventListener("change", function () {
+  function say(name) { status.textContent = form.getAttribute("data-" + name) || ""; }
+
+  function save() {
     var choices = chosen();
-    if (!choices.length) { return; }
-    var body = {
-      question: form.elements.question.value,
-      choices: choices,
-      client_answer_id: newId()
-    };
-    status.textContent = form.getAttribute("data-saving") || "Menyimpan...";
-    fetch(form.action, {
+    if (!choices.length) { return Promise.resolve(); }
+    say("saving");
+    return fetch(form.action, {
       method: "POST",
       credentials: "same-origin",
       headers: {
@@ -40,12 +41,27 @@
         "Accept": "application/json",
         "X-Attempt-Token": form.elements.token.value
       },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      status.textContent = response.ok ? (form.getAttribute("data-saved") || "Tersimpan")
-                                       : (form.getAttribute("data-failed") || "Belum tersimpan");
-    }).catch(function () {
-      status.textContent = form.getAttribute("data-offline") || "Menunggu koneksi";
+      body: JSON.stringify({
+        question: form.elements.question.value, choices: choices, client_answer_id: newId()
+      })
+    }).then(function (response) { say(response.ok ? "saved" : "failed"); })
+      .catch(function () { say("offline"); });
+  }
+
+  function schedule() {
+    if (inFlight) { pending = true; return inFlight; }
+    inFlight = save().then(function () {
+      inFlight = null;
+      if (pending) { pending = false; return schedule(); }
+      return undefined;
     });
+    return inFlight;
+  }
+
+  form.addEventListener("change", schedule);
+  form.addEventListener("submit", function (event) {
+    if (!inFlight) { return; }
+    event.preventDefault();
+    inFlight.then(function () { form.submit(); });
   });
 })();

@@ -77,7 +77,7 @@ def test_the_same_answer_sent_twice_is_saved_once(client, start, officer):
 
 
 def test_a_changed_answer_replaces_the_earlier_one(client, start, officer):
-    attempt, token = start(officer, "latihan-tppo")
+    attempt, token = start(officer, "ujian-akhir-pimpasa")  # explanations only at the end
     item = attempt.items[0]
     version = services.item_versions(attempt)[0]
     wrong = [o for o in item["o"] if o not in version.correct_ids][:1]
@@ -242,12 +242,45 @@ def test_officer_takes_a_practice_quiz_through_the_pages_and_resumes_after_reloa
         client.post(f"/quizzes/attempts/{attempt.id}/answers", data=form).status_code == 302
     )  # double tap
     assert count(QuizAnswer) == 1
-    # A reload, or coming back later, resumes where it stopped.
+    # A reload, or coming back later, resumes where it stopped; the explained answer is final.
     again = client.post("/quizzes/latihan-tppo/start")
     assert again.headers["Location"].endswith("/2")
-    reloaded = client.get(f"/quizzes/attempts/{attempt.id}/1").get_data(as_text=True)
-    assert f'value="{sorted(version.correct_ids)[0]}"\n' in reloaded or "checked" in reloaded
+    reloaded = client.get(f"/quizzes/attempts/{attempt.id}/1")
+    assert reloaded.headers["Location"].endswith(f"/quizzes/attempts/{attempt.id}/1/feedback")
     assert count(QuizAttempt) == 1
+
+
+def test_an_explained_answer_cannot_be_changed(client, start, officer):
+    """Per-question feedback shows the right answer: changing it afterwards would game the score."""
+    attempt, token = start(officer, "latihan-tppo")
+    item, version = attempt.items[0], services.item_versions(attempt)[0]
+    wrong = [o for o in item["o"] if o not in version.correct_ids][:1]
+    assert post_answer(client, attempt, token, choices=wrong).status_code == 200
+    second = post_answer(client, attempt, token, choices=sorted(version.correct_ids))
+    assert second.status_code == 409 and "sudah dijawab" in second.get_json()["error"]
+    assert services.effective_answers(attempt)[item["v"]].is_correct is False
+
+
+def test_feedback_is_never_shown_before_an_answer(client, start, officer, login_as):
+    from quizzes.views import SESSION_TOKENS
+
+    attempt, token = start(officer, "latihan-tppo")
+    with client.session_transaction() as sess:
+        sess[SESSION_TOKENS] = {str(attempt.id): token}
+    response = client.get(f"/quizzes/attempts/{attempt.id}/2/feedback")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/2")
+
+
+def test_the_exam_page_shows_a_saved_answer_again_after_a_reload(client, start, officer):
+    from quizzes.views import SESSION_TOKENS
+
+    attempt, token = start(officer, "ujian-akhir-pimpasa")
+    chosen = attempt.items[0]["o"][0]
+    post_answer(client, attempt, token, choices=[chosen])
+    with client.session_transaction() as sess:
+        sess[SESSION_TOKENS] = {str(attempt.id): token}
+    page = client.get(f"/quizzes/attempts/{attempt.id}/1").get_data(as_text=True)
+    assert f'value="{chosen}"\n               checked' in page.replace("\r", "")
 
 
 def test_attempt_pages_need_the_token_in_this_browser(app, start, officer, admin, login_as):
@@ -267,7 +300,7 @@ def test_result_shows_answers_explanations_and_citations(client, start, officer,
     client.post(f"/quizzes/attempts/{attempt.id}/submit", headers={"X-Attempt-Token": token})
     login_as(client, officer)
     page = client.get(f"/quizzes/attempts/{attempt.id}/result").get_data(as_text=True)
-    assert "Nilai 68.2" in page and "Belum lulus" in page and "15 dari 22 soal benar" in page
+    assert "Nilai 68,2" in page and "Belum lulus" in page and "15 dari 22 soal benar" in page
     version = services.item_versions(attempt)[0]
     assert version.explanation[:40] in page and version.citations[0] in page
     assert page.count("Tidak dijawab.") == 7
