@@ -125,6 +125,11 @@ def load_content(echo=click.echo) -> None:
         f"Soal: {counts['created']} baru, {counts['new_versions']} versi baru, "
         f"{counts['unchanged']} tetap; {quizzes} kuis."
     )
+    if counts["conflicts"]:
+        echo(
+            f"KONFLIK: {counts['conflicts']} soal diubah di peramban dan berkasnya juga berubah; "
+            "kedua versi disimpan. Lihat halaman Kelola soal."
+        )
 
 
 def run_setup(echo=click.echo) -> str | None:

@@ -48,9 +48,46 @@ def _hash(content: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _add_version(
+    question: Question, content: dict, origin: str = "file", actor=None
+) -> QuestionVersion:
+    digest = _hash(content)
+    version = db.session.scalars(
+        select(QuestionVersion).where(
+            QuestionVersion.question_id == question.id, QuestionVersion.content_hash == digest
+        )
+    ).first()
+    if version is not None:
+        return version
+    number = (
+        db.session.scalar(
+            select(func.max(QuestionVersion.number)).where(
+                QuestionVersion.question_id == question.id
+            )
+        )
+        or 0
+    ) + 1
+    version = QuestionVersion(
+        id=QuestionVersion.make_id(question.key, digest),
+        question_id=question.id,
+        number=number,
+        content_hash=digest,
+        origin=origin,
+        created_by_name=getattr(actor, "display_name", None),
+        **content,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
 def load_questions(items: list[dict]) -> dict[str, int]:
-    """Load validated question entries; a changed question gets a new version."""
-    counts = {"created": 0, "new_versions": 0, "unchanged": 0, "deactivated": 0}
+    """Load validated question entries; a changed question gets a new version.
+
+    A question edited in the browser whose file changed too keeps both versions: the
+    browser's stays current and the question is marked as a conflict for an admin.
+    """
+    counts = {"created": 0, "new_versions": 0, "unchanged": 0, "conflicts": 0, "deactivated": 0}
     seen = set()
     for item in items:
         seen.add(item["key"])
@@ -67,43 +104,51 @@ def load_questions(items: list[dict]) -> dict[str, int]:
             True,
         )
         db.session.flush()
-        content = question_content(item)
-        digest = _hash(content)
-        version = db.session.scalars(
-            select(QuestionVersion).where(
-                QuestionVersion.question_id == question.id, QuestionVersion.content_hash == digest
-            )
-        ).first()
-        if version is None:
-            number = (
-                db.session.scalar(
-                    select(func.max(QuestionVersion.number)).where(
-                        QuestionVersion.question_id == question.id
-                    )
-                )
-                or 0
-            ) + 1
-            version = QuestionVersion(
-                id=QuestionVersion.make_id(question.key, digest),
-                question_id=question.id,
-                number=number,
-                content_hash=digest,
-                **content,
-            )
-            db.session.add(version)
-            db.session.flush()
-        if question.current_version_id == version.id:
+        version = _add_version(question, question_content(item))
+        if question.current_version_id is None:
+            question.current_version_id = question.file_version_id = version.id
+        elif version.id == question.file_version_id:
             counts["unchanged"] += 1
+        elif version.id == question.current_version_id:
+            question.file_version_id, question.has_conflict = version.id, False
+            counts["unchanged"] += 1
+        elif question.current_version_id == question.file_version_id:
+            question.current_version_id = question.file_version_id = version.id
+            counts["new_versions"] += 1
         else:
-            if question.current_version_id is not None:
-                counts["new_versions"] += 1
-            question.current_version_id = version.id
+            question.file_version_id, question.has_conflict = version.id, True
+            counts["conflicts"] += 1
     for question in db.session.scalars(select(Question).where(Question.is_active.is_(True))):
         if question.key not in seen:
             question.is_active = False
             counts["deactivated"] += 1
     db.session.flush()
     return counts
+
+
+def edit_question(question: Question, content: dict, actor) -> QuestionVersion:
+    """Save a browser edit as the question's new current version (new attempts use it)."""
+    from learning.core.audit import record_audit
+
+    version = _add_version(question, content, origin="browser", actor=actor)
+    if version.id != question.current_version_id:
+        question.current_version_id = version.id
+        record_audit(actor, "question.edited", "question", question.key, version=version.number)
+    db.session.flush()
+    return version
+
+
+def mark_question_reviewed(version: QuestionVersion, actor) -> None:
+    """Record the office's review of a question's wording (who and when), audited."""
+    from learning.core.audit import record_audit
+    from learning.core.time import utcnow
+
+    version.reviewed_at = utcnow()
+    version.reviewed_by_name = actor.display_name
+    record_audit(
+        actor, "question.reviewed", "question", version.question.key, version=version.number
+    )
+    db.session.flush()
 
 
 def quiz_definitions(data: dict, officer_lessons: list[str]) -> list[dict]:

@@ -77,7 +77,7 @@ def check_question_files(
                 report(start, "setiap soal harus berupa pasangan kunci: nilai")
                 continue
             problems_before = len(problems)
-            _check_question(item, lines, start, audience, track, ctx, lessons, report)
+            check_question(item, lines, start, audience, track, ctx, lessons, report)
             key = item.get("key")
             if key in keys:
                 report(lines.get("key", start), f"key sudah dipakai di {keys[key]}")
@@ -90,7 +90,8 @@ def check_question_files(
     return questions, problems
 
 
-def _check_question(item, lines, start, audience, track, ctx, lessons, report) -> None:
+def check_question(item, lines, start, audience, track, ctx, lessons, report) -> None:
+    """Check one question entry; `report(line, message)` receives each fault."""
     line = lambda key: lines.get(key, start)  # noqa: E731
     for key in sorted(set(item) - QUESTION_KEYS):
         report(line(key), f"kolom tidak dikenal: {key}")

@@ -27,7 +27,11 @@ class Question(db.Model):
     difficulty: Mapped[int] = mapped_column()
     pool: Mapped[str | None] = mapped_column(String(10))  # villager pre | post
     is_active: Mapped[bool] = mapped_column(default=True)
+    # As for lessons: the version shown, and the version last loaded from the file. They differ
+    # after a browser edit; a file change then is a conflict that keeps both.
     current_version_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    file_version_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    has_conflict: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_question_draw", "track", "topic", "pool", "is_active"),)
 
@@ -50,7 +54,10 @@ class QuestionVersion(db.Model):
     citations: Mapped[list] = mapped_column(JSON)
     illustration: Mapped[str | None] = mapped_column(String(200))
     read_aloud: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(20), default="file")  # file | browser
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_by_name: Mapped[str | None] = mapped_column(String(120))
+    # The office's review of this wording; never pre-filled.
     reviewed_at = mapped_column(UTCDateTime, nullable=True)
     reviewed_by_name: Mapped[str | None] = mapped_column(String(120))
 

@@ -337,3 +337,34 @@ def list_results(user: User, kind: str | None = None) -> list[QuizAttempt]:
     if kind:
         query = query.where(Quiz.kind == kind)
     return list(db.session.scalars(query))
+
+
+def get_question(key: str) -> Question | None:
+    return db.session.scalars(select(Question).where(Question.key == key)).first()
+
+
+def get_question_version(version_id) -> QuestionVersion | None:
+    return db.session.get(QuestionVersion, version_id)
+
+
+def list_questions(track: str | None = None) -> list[tuple[Question, QuestionVersion]]:
+    """Return active questions with their current versions, by track, topic and key."""
+    query = (
+        select(Question, QuestionVersion)
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.is_active.is_(True))
+        .order_by(Question.track, Question.topic, Question.key)
+    )
+    if track:
+        query = query.where(Question.track == track)
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def list_question_versions(question: Question) -> list[QuestionVersion]:
+    return list(
+        db.session.scalars(
+            select(QuestionVersion)
+            .where(QuestionVersion.question_id == question.id)
+            .order_by(QuestionVersion.number.desc())
+        )
+    )

@@ -314,3 +314,135 @@ def manage_revoke(user_id):
     db.session.commit()
     flash(_("Sertifikasi %(name)s dicabut.", name=user.display_name), "success")
     return redirect(url_for("quizzes.manage_certifications"))
+
+
+@bp.route("/manage/questions")
+@role_required(Role.ADMIN)
+def manage_questions():
+    from learning.core.registry import affected_by, list_changed_provisions
+
+    track = request.args.get("track") or None
+    rows = services.list_questions(track)
+    changed = list_changed_provisions()
+    flags = {}
+    for question, version in rows:
+        pending = [
+            p for p in changed if not version.reviewed_at or p.changed_at > version.reviewed_at
+        ]
+        flags[question.id] = [p.text for p in affected_by(version.citations, pending)]
+    only_flagged = request.args.get("flagged") == "1"
+    if only_flagged:
+        rows = [(q, v) for q, v in rows if flags[q.id] or q.has_conflict]
+    return render_template(
+        "quizzes/manage/questions.html",
+        rows=rows,
+        flags=flags,
+        track=track,
+        only_flagged=only_flagged,
+    )
+
+
+def _question_or_404(key):
+    question = services.get_question(key)
+    if question is None:
+        abort(404)
+    return question
+
+
+@bp.route("/manage/questions/<key>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def manage_question(key):
+    from flask import current_app
+
+    from learning.lessons.checks import load_context
+    from quizzes.bank import edit_question, question_content
+    from quizzes.checks import check_question
+    from quizzes.forms import QuestionEditForm
+
+    question = _question_or_404(key)
+    version = services.get_question_version(question.current_version_id)
+    form = QuestionEditForm()
+    if request.method == "GET":
+        form.process(
+            data={
+                "text": version.text,
+                "explanation": version.explanation,
+                "citations": "\n".join(version.citations),
+                "options": "\n".join(
+                    ("* " if o["correct"] else "") + o["text"] for o in version.options
+                ),
+                "answer": "true"
+                if any(o["id"] == "benar" and o["correct"] for o in version.options)
+                else "false",
+            }
+        )
+    problems, status = [], 200
+    if form.validate_on_submit():
+        lines = lambda text: [x.strip() for x in (text or "").splitlines() if x.strip()]  # noqa: E731
+        item = {
+            "key": question.key,
+            "type": question.kind,
+            "difficulty": question.difficulty,
+            "lesson": question.lesson_slug,
+            "text": form.text.data,
+            "explanation": form.explanation.data,
+            "citations": lines(form.citations.data),
+            "illustration": version.illustration,
+            **({"pool": question.pool} if question.pool else {}),
+        }
+        if question.kind == "truefalse":
+            item["answer"] = form.answer.data == "true"
+        else:
+            item["options"] = [
+                {"text": x.lstrip("*").strip(), **({"correct": True} if x.startswith("*") else {})}
+                for x in lines(form.options.data)
+            ]
+        from pathlib import Path
+
+        ctx = load_context(Path(current_app.config["CONTENT_DIR"]), Path(current_app.static_folder))
+        known = {lesson.slug: {"track": lesson.track} for lesson in lessons.list_lessons()}
+        audience = ctx["tracks"][question.track]["audience"]
+        check_question(
+            item,
+            {},
+            1,
+            audience,
+            question.track,
+            ctx,
+            known,
+            lambda _line, message: problems.append(message),
+        )
+        if problems:
+            status = 400
+        else:
+            new = edit_question(
+                question, question_content({**item, "read_aloud": version.read_aloud}), current_user
+            )
+            db.session.commit()
+            flash(_("Disimpan sebagai versi %(n)s.", n=new.number), "success")
+            return redirect(url_for("quizzes.manage_question", key=key))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "quizzes/manage/question.html",
+        question=question,
+        version=version,
+        form=form,
+        problems=problems,
+        versions=services.list_question_versions(question),
+        review_form=StartForm(),
+    ), status
+
+
+@bp.route("/manage/questions/<key>/review", methods=["POST"])
+@role_required(Role.ADMIN)
+def manage_question_review(key):
+    from quizzes.bank import mark_question_reviewed
+
+    question = _question_or_404(key)
+    if not StartForm().validate_on_submit():
+        abort(400)
+    mark_question_reviewed(services.get_question_version(question.current_version_id), current_user)
+    db.session.commit()
+    flash(_("Soal ditandai sudah ditinjau."), "success")
+    return redirect(url_for("quizzes.manage_question", key=key))

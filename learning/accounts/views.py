@@ -37,6 +37,10 @@ AUDIT_ACTIONS = {
     "lesson.version_chosen": _l("Versi pelajaran dipilih"),
     "provision.marked_changed": _l("Ketentuan ditandai berubah"),
     "provision.change_cleared": _l("Tanda perubahan dicabut"),
+    "question.edited": _l("Soal diubah"),
+    "question.reviewed": _l("Soal ditinjau"),
+    "officer.certified": _l("Petugas tersertifikasi"),
+    "officer.certification_revoked": _l("Sertifikasi petugas dicabut"),
 }
 AUDIT_DETAILS = {
     "before": _l("sebelum"),

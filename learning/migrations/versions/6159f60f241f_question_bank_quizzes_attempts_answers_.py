@@ -1,8 +1,8 @@
 """question bank, quizzes, attempts, answers and officer certification
 
-Revision ID: 0960c2a3210e
+Revision ID: 6159f60f241f
 Revises: c58fab9e3384
-Create Date: 2026-11-27 23:31:38.190977
+Create Date: 2026-11-27 23:48:49.307123
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0960c2a3210e'
+revision = '6159f60f241f'
 down_revision = 'c58fab9e3384'
 branch_labels = None
 depends_on = None
@@ -29,6 +29,8 @@ def upgrade():
     sa.Column('pool', sa.String(length=10), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('current_version_id', sa.Uuid(), nullable=True),
+    sa.Column('file_version_id', sa.Uuid(), nullable=True),
+    sa.Column('has_conflict', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question')),
     sa.UniqueConstraint('key', name=op.f('uq_question_key'))
     )
@@ -65,7 +67,9 @@ def upgrade():
     sa.Column('citations', sa.JSON(), nullable=False),
     sa.Column('illustration', sa.String(length=200), nullable=True),
     sa.Column('read_aloud', sa.Text(), nullable=True),
+    sa.Column('origin', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_name', sa.String(length=120), nullable=True),
     sa.Column('reviewed_at', sa.DateTime(), nullable=True),
     sa.Column('reviewed_by_name', sa.String(length=120), nullable=True),
     sa.ForeignKeyConstraint(['question_id'], ['question.id'], name=op.f('fk_question_version_question_id_question'), ondelete='CASCADE'),
