@@ -68,11 +68,13 @@ def register_blueprints(app: Flask) -> None:
     from learning.accounts.views import bp as accounts_bp
     from learning.core.views import LANDING_PAGES, OFFICE_NAV
     from learning.core.views import bp as core_bp
+    from learning.events.kiosk import bp as kiosk_bp
+    from learning.events.views import bp as events_bp
     from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
     from quizzes.views import bp as quizzes_bp
 
-    for bp in (core_bp, regions_bp, accounts_bp, lessons_bp, quizzes_bp):
+    for bp in (core_bp, regions_bp, accounts_bp, lessons_bp, quizzes_bp, events_bp, kiosk_bp):
         app.register_blueprint(bp)
     LANDING_PAGES.update(admin="accounts.office_home", officer="lessons.index")
     admin, officer = frozenset({Role.ADMIN}), frozenset({Role.OFFICER})
@@ -80,7 +82,9 @@ def register_blueprints(app: Flask) -> None:
         ("accounts.office_home", _l("Beranda"), admin),
         ("lessons.index", _l("Pembekalan"), officer),
         ("quizzes.index", _l("Kuis dan ujian"), officer),
+        ("events.index", _l("Acara"), officer),
         ("accounts.officer_home", _l("Desa binaan saya"), officer),
+        ("events.index", _l("Acara"), admin),
         ("accounts.manage_users", _l("Akun petugas"), admin),
         ("lessons.manage_index", _l("Pelajaran"), admin),
         ("quizzes.manage_index", _l("Kuis"), admin),
@@ -170,6 +174,14 @@ def register_template_helpers(app: Flask) -> None:
     def _score(value):
         """Show a percentage score as people write it: 100, 83,3 (or 83.3 in English)."""
         return "–" if value is None else format_decimal(value, "#,##0.#")
+
+    @app.template_global()
+    def csrf_form():
+        """A hidden CSRF field for small POST-only forms (buttons)."""
+        from flask_wtf.csrf import generate_csrf
+        from markupsafe import Markup
+
+        return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
     @app.context_processor
     def _globals():

@@ -288,6 +288,24 @@ def content_export_command():
     click.echo(f"{len(written)} berkas diperbarui.")
 
 
+@click.command("purge-villager-data")
+@click.option("--dry-run", is_flag=True, help="Hanya tampilkan jumlahnya.")
+@with_appcontext
+def purge_villager_data_command(dry_run):
+    """Anonymise villagers' personal data whose retention period has passed (run daily)."""
+    from learning.events.services import anonymise_villager, expired_profiles
+
+    days = current_app.config["VILLAGER_DATA_RETENTION_DAYS"]
+    with write_intent():
+        profiles = expired_profiles(days)
+        if not dry_run:
+            for profile in profiles:
+                anonymise_villager(profile, None, reason=f"masa simpan {days} hari berakhir")
+            db.session.commit()
+    verb = "akan disamarkan" if dry_run else "disamarkan"
+    click.echo(f"{len(profiles)} data warga {verb} (masa simpan {days} hari).")
+
+
 def register_commands(app) -> None:
     """Attach the project's commands to `app.cli`."""
     for command in (
@@ -296,6 +314,7 @@ def register_commands(app) -> None:
         create_user_command,
         serve_command,
         content_group,
+        purge_villager_data_command,
     ):
         app.cli.add_command(command)
 

@@ -77,3 +77,9 @@ class Defaults:
     CONTENT_DIR = str(ROOT / "content")
     # A reviewed lesson comes back to the review list after this many days.
     LESSON_REVIEW_MAX_AGE_DAYS = 365
+    # Kiosk tablets: the welcome and result screens reset after this idle time; in the middle
+    # of the flow a pause only asks "Masih di sini?", and the reset follows if nobody answers.
+    KIOSK_IDLE_SECONDS = 90
+    KIOSK_STILL_THERE_SECONDS = 180
+    # Villagers' personal data is removed or anonymised after this (stated in the consent text).
+    VILLAGER_DATA_RETENTION_DAYS = 730

@@ -368,3 +368,83 @@ def list_question_versions(question: Question) -> list[QuestionVersion]:
             .order_by(QuestionVersion.number.desc())
         )
     )
+
+
+def get_attempts(ids) -> dict:
+    """Return attempts by id (read by other rooms, such as event reports)."""
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return {a.id: a for a in db.session.scalars(select(QuizAttempt).where(QuizAttempt.id.in_(ids)))}
+
+
+@dataclass
+class QuestionStat:
+    key: str
+    topic: str
+    text: str
+    answered: int
+    correct: int
+
+    @property
+    def share_correct(self) -> float | None:
+        return round(self.correct / self.answered, 2) if self.answered else None
+
+
+def question_stats(attempt_ids) -> list[QuestionStat]:
+    """Share correct per question over these submitted attempts (the last answer counts)."""
+    ids = [i for i in attempt_ids if i]
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(QuizAnswer.attempt_id, QuizAnswer.question_version_id, QuizAnswer.is_correct)
+        .join(QuizAttempt, QuizAttempt.id == QuizAnswer.attempt_id)
+        .where(QuizAnswer.attempt_id.in_(ids), QuizAttempt.status == "submitted")
+        .order_by(QuizAnswer.answered_at, QuizAnswer.created_at)
+    ).all()
+    last = {(r.attempt_id, r.question_version_id): r.is_correct for r in rows}
+    versions = {
+        v.id: v
+        for v in db.session.scalars(
+            select(QuestionVersion).where(QuestionVersion.id.in_({k[1] for k in last}))
+        )
+    }
+    stats: dict[str, QuestionStat] = {}
+    for (_attempt, version_id), correct in last.items():
+        version = versions[version_id]
+        key = version.question.key
+        stat = stats.setdefault(key, QuestionStat(key, version.question.topic, version.text, 0, 0))
+        stat.answered += 1
+        stat.correct += 1 if correct else 0
+    return sorted(stats.values(), key=lambda s: (s.topic, s.key))
+
+
+def draw_paper_items(quiz: Quiz, seed: str) -> list[dict]:
+    """Draw a fixed question set for printed sheets (options in their stored order)."""
+    items = draw_items(quiz, random.Random(seed))  # noqa: S311 - a sheet layout, not a secret
+    for item, version in zip(
+        items, [db.session.get(QuestionVersion, uuid.UUID(i["v"])) for i in items], strict=True
+    ):
+        item["o"] = [o["id"] for o in version.options]
+    return items
+
+
+def record_paper_attempt(
+    user: User, quiz: Quiz, items: list[dict], choices: dict[str, list[str]], context: str
+) -> QuizAttempt:
+    """Enter a paper sheet's answers as a submitted attempt; they count like tablet answers."""
+    attempt = QuizAttempt(
+        id=uuid.uuid4(),
+        quiz_id=quiz.id,
+        user_id=user.id,
+        token_hash=hash_token(secrets.token_urlsafe(24)),
+        items=items,
+        context=context,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    for item in items:
+        chosen = choices.get(item["v"])
+        if chosen:
+            save_answer(attempt, item["v"], chosen, uuid.uuid4(), source="paper")
+    return submit_attempt(attempt)

@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from learning.accounts.decorators import ALL_STAFF
 from learning.core.access import Role, role_required, token_access
+from learning.core.http import safe_next
 from learning.extensions import csrf, db
 from learning.lessons import services as lessons
 from quizzes import analysis, certification, services
@@ -25,6 +26,16 @@ from quizzes.forms import RevokeForm, StartForm
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 SESSION_TOKENS = "attempt_tokens"
+
+
+NEXT_PAGES = "attempt_next"
+
+
+def remember_next(attempt_id, url: str) -> None:
+    """Say where to go after submitting (a kiosk's next step); a path on this site only."""
+    pages = dict(session.get(NEXT_PAGES, {}))
+    pages[str(attempt_id)] = url
+    session[NEXT_PAGES] = dict(list(pages.items())[-20:])
 
 
 def remember_token(attempt_id, token: str) -> None:
@@ -243,7 +254,8 @@ def submit(attempt_id):
     db.session.commit()
     if _json_wanted():
         return jsonify(status=attempt.status, score=attempt.score, passed=attempt.passed)
-    return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    fallback = url_for("quizzes.result", attempt_id=attempt.id)
+    return redirect(safe_next(session.get(NEXT_PAGES, {}).get(str(attempt.id)), fallback))
 
 
 @bp.route("/attempts/<attempt_id>/result")

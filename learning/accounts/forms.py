@@ -73,3 +73,14 @@ class ConfirmForm(FlaskForm):
     """A button that posts with a CSRF token and nothing else."""
 
     submit = SubmitField(_l("Ya, lanjutkan"))
+
+
+class PinForm(FlaskForm):
+    pin = PasswordField(
+        _l("PIN kios (6 angka)"),
+        validators=[
+            DataRequired(_l("Isi PIN.")),
+            Regexp(r"^\d{6}$", message=_l("PIN harus 6 angka.")),
+        ],
+    )
+    submit = SubmitField(_l("Simpan PIN"))

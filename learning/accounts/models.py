@@ -39,6 +39,8 @@ class User(StableIdMixin, UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     # Part of the session id: changing it ends every session of this account at once.
     session_token: Mapped[str] = mapped_column(String(32), default=_new_session_token)
+    # The officer's kiosk PIN (hashed): it takes a tablet out of kiosk mode.
+    pin_hash: Mapped[str | None] = mapped_column(String(256))
     last_login_at = mapped_column(UTCDateTime, nullable=True)
     deactivated_at = mapped_column(UTCDateTime, nullable=True)
 

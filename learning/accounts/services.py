@@ -212,3 +212,34 @@ def update_profile(user: User, display_name: str, actor) -> None:
         )
         user.display_name = display_name.strip()
         db.session.flush()
+
+
+def set_pin(user: User, pin: str) -> None:
+    """Set the officer's kiosk PIN: 6 digits, not all the same, not a run like 123456."""
+    if not (pin.isdigit() and len(pin) == 6):
+        raise AccountError(_("PIN harus 6 angka."))
+    if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
+        raise AccountError(_("PIN terlalu mudah ditebak. Pilih 6 angka lain."))
+    user.pin_hash = generate_password_hash(pin)
+    record_audit(user, "user.pin_set", "user", user.id)
+    db.session.flush()
+
+
+def check_pin(user: User, pin: str, address: str | None) -> LoginResult:
+    """Check an officer's PIN, throttled like a password (per account and per address)."""
+    config = current_app.config
+    throttle = get_throttle()
+    keys = (f"pin:{user.id}", address_key(address))
+    limits = (config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], config["LOGIN_MAX_FAILURES_PER_ADDRESS"])
+    if any(throttle.failures(k) >= limit for k, limit in zip(keys, limits, strict=True)):
+        minutes = config["LOGIN_FAILURE_WINDOW_SECONDS"] // 60
+        return LoginResult(
+            error=_("Terlalu banyak PIN salah. Coba lagi dalam %(m)s menit.", m=minutes),
+            throttled=True,
+        )
+    if not user.pin_hash or not check_password_hash(user.pin_hash, pin or ""):
+        for key in keys:
+            throttle.add_failure(key)
+        return LoginResult(error=_("PIN salah."))
+    throttle.clear(keys[0])
+    return LoginResult(user=user)

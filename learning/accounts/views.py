@@ -12,6 +12,7 @@ from learning.accounts.forms import (
     ConfirmForm,
     LoginForm,
     PasswordChangeForm,
+    PinForm,
     UserCreateForm,
     UserEditForm,
 )
@@ -115,6 +116,27 @@ def password():
     elif request.method == "POST":
         status = 400
     return render_template("accounts/password.html", form=form), status
+
+
+@bp.route("/pin", methods=["GET", "POST"])
+@role_required(*ALL_STAFF)
+def pin():
+    form = PinForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.set_pin(current_user, form.pin.data)
+        except services.AccountError as exc:
+            db.session.rollback()
+            form.pin.errors.append(str(exc))
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("PIN kios disimpan."), "success")
+            return redirect(url_for("core.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/pin.html", form=form), status
 
 
 @bp.route("/manage/users")

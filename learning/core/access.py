@@ -32,6 +32,12 @@ def token_access(view):
     return view
 
 
+def kiosk_access(view):
+    """Mark a view of the villager's way, entered with a kiosk or a join-code session."""
+    view.is_kiosk_access = True
+    return view
+
+
 def role_required(*roles):
     """Let only logged-in users with one of `roles` in; send others to login or 403."""
     if not roles:
@@ -59,6 +65,7 @@ def check_view_declared():
     view = current_app.view_functions.get(request.endpoint)
     if view is None or request.endpoint == "static":
         return None
-    if any(getattr(view, mark, None) for mark in ("is_public", "is_token_access", "allowed_roles")):
+    marks = ("is_public", "is_token_access", "is_kiosk_access", "allowed_roles")
+    if any(getattr(view, mark, None) for mark in marks):
         return None
     abort(403)

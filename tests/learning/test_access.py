@@ -7,7 +7,31 @@ import pytest
 from learning.accounts.models import Role
 
 # Endpoints anyone may open. Adding one here is a decision: keep the list short.
-PUBLIC = {"static", "core.index", "core.set_language", "core.healthz", "accounts.login"}
+PUBLIC = {
+    "static",
+    "core.index",
+    "core.set_language",
+    "core.healthz",
+    "accounts.login",
+    "kiosk.join",
+    "kiosk.join_form",  # the short address on posters: /j/<code>
+}
+# The villager's way: entered with a kiosk tablet's or a join code's session, not a login.
+KIOSK = {
+    "kiosk.welcome",
+    "kiosk.consent",
+    "kiosk.register",
+    "kiosk.card",
+    "kiosk.next_step",
+    "kiosk.start_test",
+    "kiosk.after_test",
+    "kiosk.lesson",
+    "kiosk.result",
+    "kiosk.reset",
+    "kiosk.help_call",
+    "kiosk.text_size",
+    "kiosk.exit_kiosk",
+}
 
 
 def _routes(app):
@@ -47,8 +71,9 @@ def test_every_view_declares_who_may_open_it(app):
     for endpoint, view in app.view_functions.items():
         if endpoint in PUBLIC:
             continue
-        if endpoint in TOKEN:
-            if not getattr(view, "is_token_access", False):
+        if endpoint in TOKEN or endpoint in KIOSK:
+            mark = "is_token_access" if endpoint in TOKEN else "is_kiosk_access"
+            if not getattr(view, mark, False):
                 undeclared.append(endpoint)
             continue
         if getattr(view, "is_public", False) or not getattr(view, "allowed_roles", None):
@@ -56,9 +81,19 @@ def test_every_view_declares_who_may_open_it(app):
     assert undeclared == []
 
 
-def test_token_views_are_exactly_the_known_ones(app):
+def test_token_and_kiosk_views_are_exactly_the_known_ones(app):
     marked = {e for e, v in app.view_functions.items() if getattr(v, "is_token_access", False)}
     assert marked == TOKEN
+    kiosk = {e for e, v in app.view_functions.items() if getattr(v, "is_kiosk_access", False)}
+    assert kiosk == KIOSK
+
+
+def test_kiosk_views_refuse_a_browser_without_an_event(app, client):
+    # Forgetting the person and the text size touch only this browser's own session.
+    harmless = {"kiosk.reset", "kiosk.text_size"}
+    for endpoint, method, url in _routes(app):
+        if endpoint in KIOSK - harmless:
+            assert client.open(url, method=method).status_code in (403, 400), endpoint
 
 
 def test_public_views_are_exactly_the_known_ones(app):
@@ -73,7 +108,7 @@ def users(make_user):
 
 def test_anonymous_users_are_sent_to_login(app, client):
     for endpoint, method, url in _routes(app):
-        if endpoint in PUBLIC or endpoint in TOKEN:
+        if endpoint in PUBLIC or endpoint in TOKEN or endpoint in KIOSK:
             continue
         response = client.open(url, method=method)
         assert response.status_code == 302, (endpoint, method, response.status_code)
@@ -87,8 +122,8 @@ def test_each_wrong_role_gets_403_and_each_right_role_gets_in(app, users, login_
             if endpoint in PUBLIC:
                 continue
             login_as(client, user)  # again each time: one of the routes is logout
-            if endpoint in TOKEN:
-                continue  # tested with and without tokens in tests/quizzes
+            if endpoint in TOKEN or endpoint in KIOSK:
+                continue  # tested with and without tokens in tests/quizzes and tests/events
             allowed = app.view_functions[endpoint].allowed_roles
             status = client.open(url, method=method).status_code
             if role in allowed:

@@ -1,0 +1,1 @@
+"""Sosialisasi events, kiosk sessions on shared tablets, participants and event reports."""
