@@ -26,6 +26,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in app.config:
+        from learning.config import engine_options
+
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"]
+        )
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

@@ -28,9 +28,17 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def engine_options(database_url: str, threads: int = 8) -> dict:
+    """Pool settings: a connection per server thread; pre-ping only where a server can go away."""
+    if database_url.startswith("sqlite"):
+        return {"pool_pre_ping": False}
+    return {"pool_pre_ping": True, "pool_size": threads, "max_overflow": threads}
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration for an instance folder from environment variables."""
     instance = Path(instance_path)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'sadar-imigrasi.db'}"
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     return {
@@ -40,8 +48,8 @@ def from_environment(instance_path: str) -> dict:
         # so records made offline keep their origin when they are merged later.
         "DEVICE_ID": os.environ.get("DEVICE_ID")
         or _read_or_create(instance / "device_id", lambda: uuid.uuid4().hex[:12]),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
-        or f"sqlite:///{instance / 'sadar-imigrasi.db'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "HOST": host,
         "PORT": port,
@@ -57,7 +65,6 @@ def from_environment(instance_path: str) -> dict:
 class Defaults:
     """Settings that are the same everywhere unless a test overrides them."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

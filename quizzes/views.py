@@ -194,8 +194,8 @@ def answer(attempt_id):
         if exc.status == 409:
             return redirect(url_for("quizzes.feedback", attempt_id=attempt.id, n=n))
         return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=n)), 303
+    show = attempt.quiz.feedback == "each"  # read before the commit expires the attempt
     db.session.commit()
-    show = attempt.quiz.feedback == "each"
     if _json_wanted():
         payload = {"saved": True, "created": result.created}
         if show:

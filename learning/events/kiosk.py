@@ -41,6 +41,7 @@ def _kiosk_mode():
 
     if session.get(KIOSK_SESSION) or session.get(JOIN_SESSION):
         g.layout = "layouts/kiosk.html"
+        g.event, g.kiosk = current_event()
     if not session.get(KIOSK_SESSION) or request.endpoint in (None, "static", "core.set_language"):
         return None
     view = current_app.view_functions.get(request.endpoint)
