@@ -1,6 +1,5 @@
 """Attempts: start, autosave answers, submit once, review; offered to other rooms."""
 
-import hashlib
 import hmac
 import random
 import secrets
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from learning.accounts.models import User
+from learning.core.errors import Refused, hash_token
 from learning.core.ids import current_device
 from learning.core.signals import attempt_finalized
 from learning.core.time import utcnow
@@ -22,19 +22,8 @@ from quizzes import scoring
 from quizzes.models import Question, QuestionVersion, Quiz, QuizAnswer, QuizAttempt
 
 
-class AttemptError(Exception):
-    """A request about an attempt was refused; `status` is the HTTP status to answer with."""
-
-    status = 400
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        if status:
-            self.status = status
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+class AttemptError(Refused):
+    """A request about an attempt was refused."""
 
 
 def token_matches(attempt: QuizAttempt, token: str | None) -> bool:

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from learning.accounts.models import Role, User
 from learning.accounts.throttle import account_key, address_key, get_throttle
 from learning.core.audit import record_audit
+from learning.core.errors import Refused
 from learning.core.time import utcnow
 from learning.extensions import db
 from learning.regions.services import get_villages
@@ -21,7 +22,7 @@ MIN_PASSWORD_LENGTH = 8
 _DUMMY_HASH = generate_password_hash("sadar-imigrasi-dummy")
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """A change to an account was refused; the message is for the user."""
 
 

@@ -1,6 +1,5 @@
 """Writes and reads of events: scheduling, kiosks, registration, the villager's way, reports."""
 
-import hashlib
 import uuid
 from dataclasses import dataclass, field
 
@@ -9,6 +8,7 @@ from sqlalchemy import func, select
 
 from learning.accounts.models import Role, User
 from learning.core.audit import record_audit
+from learning.core.errors import Refused, hash_token
 from learning.core.time import utcnow
 from learning.events import rules
 from learning.events.models import (
@@ -29,19 +29,8 @@ from quizzes import services as quizzes
 CONSENT_VERSION = "persetujuan-warga-2026-11"
 
 
-class EventError(ValueError):
-    """A change to an event was refused; the message is for the user."""
-
-    status = 400
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        if status:
-            self.status = status
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+class EventError(Refused):
+    """A change to an event was refused."""
 
 
 def context_of(event: Event) -> str:
