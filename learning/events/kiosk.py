@@ -36,16 +36,23 @@ def current_event():
 
 @bp.before_app_request
 def _kiosk_mode():
-    """A kiosk tablet reaches only the villager's way and the quiz pages: office pages are 403."""
+    """A kiosk tablet reaches only the villager's way and the quiz pages: office pages are 403.
+
+    The villager's way and its quiz pages wear the kiosk layout, on a tablet or a phone that
+    joined by code; other pages keep theirs.
+    """
     from flask import current_app
 
-    if session.get(KIOSK_SESSION) or session.get(JOIN_SESSION):
-        g.layout = "layouts/kiosk.html"
-        g.event, g.kiosk = current_event()
-    if not session.get(KIOSK_SESSION) or request.endpoint in (None, "static", "core.set_language"):
+    if request.endpoint in (None, "static", "core.set_language"):
         return None
     view = current_app.view_functions.get(request.endpoint)
-    if not (getattr(view, "is_kiosk_access", False) or getattr(view, "is_token_access", False)):
+    villager_page = getattr(view, "is_kiosk_access", False) or getattr(
+        view, "is_token_access", False
+    )
+    if villager_page and (session.get(KIOSK_SESSION) or session.get(JOIN_SESSION)):
+        g.layout = "layouts/kiosk.html"
+        g.event, g.kiosk = current_event()
+    if session.get(KIOSK_SESSION) and not villager_page:
         abort(
             403,
             description=_(
