@@ -23,9 +23,10 @@ Phases, on the same server and database:
   first visit      one empty-cache visit of the kiosk welcome page: bytes of HTML and assets
   realistic        --participants at once, think time 1-3 s before every step (a real event)
   stress           --participants at once, no think time
-  answer save      --participants clients at once, JSON answers only, 20 each (open pre-test
+  answer save      --participants clients at once, JSON answers only, 50 each (open pre-test
                    attempts made before serving)
-  bare insert      --participants clients at once, POST /bench/insert, 20 each
+  bare insert      --participants clients at once, POST /bench/insert, 50 each
+                   (the two alternate, in halves of 25: answers, inserts, answers, inserts)
 Then every answer acknowledged with a 200 must be a row of quiz_answer (answers lost: 0).
 
     /work/venv/bin/python bench/event_sim.py [--participants N] [--skip-realistic]
@@ -69,7 +70,7 @@ PRETEST = "pre-test-warga"
 THINK = (1.0, 3.0)  # seconds before each step of the realistic run
 USER_RETRIES = 2  # a 5xx page: the user presses reload this many times before giving up
 STRESS_PAUSE = 0.2  # seconds before such a reload in the stress run
-BURST_PER_CLIENT = 20  # requests per client in the answer-save and bare-insert bursts
+BURST_PER_CLIENT = 50  # requests per client in the answer-save and bare-insert bursts
 AIM_P95_MS = 100.0
 AIM_RATIO = 0.5  # answer save throughput / bare insert throughput
 ADULT_AGES = ("18-25", "26-35", "36-45", "46-55", ">55")
@@ -571,12 +572,60 @@ class ServerLog(logging.Handler):
             cause = ""
             if record.exc_info and record.exc_info[1] is not None:
                 exc = record.exc_info[1]
-                cause = f"{type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
-            self.exceptions[f"{record.getMessage()[:70]} {cause}".strip()] += 1
+                cause = f"{type(exc).__name__}: {str(getattr(exc, 'orig', exc))[:60]}"
+                if getattr(exc, "statement", None):  # which SQL statement met the error
+                    cause += f" at {' '.join(exc.statement.split())[:40]}"
+            where = record.getMessage()
+            found = re.fullmatch(r"Exception on (\S+) \[(\w+)\]", where)
+            if found:  # one line per kind of request, as in the tables
+                where = f"on {kind_of(found.group(2), found.group(1))}"
+            self.exceptions[f"{where} {cause}".strip()] += 1
 
     def snapshot(self):
         with self.lock_:
             return Counter(self.exceptions), self.queue_warnings, self.max_queue
+
+
+class Probe:
+    """Count, per kind of request, the requests served and the SQL statements they ran."""
+
+    def __init__(self, app):
+        from flask import has_request_context, request
+        from sqlalchemy import event
+
+        from learning.extensions import db
+
+        self.lock = threading.Lock()
+        self.requests: Counter = Counter()
+        self.statements: Counter = Counter()
+
+        def kind():
+            if request.path.startswith("/static/"):
+                return "GET /static/*"
+            return kind_of(request.method, request.path)
+
+        def on_statement(*_args):
+            if has_request_context():
+                with self.lock:
+                    self.statements[kind()] += 1
+
+        def on_teardown(_exc):
+            with self.lock:
+                self.requests[kind()] += 1
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", on_statement)
+        app.teardown_request(on_teardown)
+
+    def snapshot(self) -> tuple[Counter, Counter]:
+        with self.lock:
+            return Counter(self.requests), Counter(self.statements)
+
+    @staticmethod
+    def per_request(before, after) -> dict[str, float]:
+        """SQL statements per request of each kind between two snapshots."""
+        requests, statements = after[0] - before[0], after[1] - before[1]
+        return {k: statements[k] / n for k, n in requests.items() if n}
 
 
 def make_app(url: str):
@@ -748,16 +797,20 @@ def mark(ok: bool) -> str:
 
 HEADER = (
     f"{'request':<52} {'count':>6} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
-    f" {'errors':>6}"
+    f" {'errors':>6} {'SQL/req':>7}"
 )
 
 
-def table_row(label, latencies, wall, errors) -> str:
+def table_row(label, latencies, wall, errors, sql=None) -> str:
     p50, p95, p99 = percentiles(latencies)
     return (
         f"{label:<52} {len(latencies):>6,} {len(latencies) / wall:>7.1f} {p50:>7.1f} {p95:>7.1f}"
-        f" {p99:>7.1f} {errors:>6}"
+        f" {p99:>7.1f} {errors:>6} {'' if sql is None else f'{sql:.1f}':>7}"
     )
+
+
+def sql_of(kind: str, sql: dict[str, float]):
+    return sql.get("GET /static/*" if "/static/" in kind else kind)
 
 
 def print_first_visit(trace) -> None:
@@ -780,14 +833,14 @@ def print_first_visit(trace) -> None:
     print()
 
 
-def print_event(label, rec: Recorder, wall, participants, stored, aim_p95) -> list[str]:
+def print_event(label, rec: Recorder, wall, participants, stored, aim_p95, sql) -> list[str]:
     """Print one run's table and checks; return the failed checks."""
     print(f"{label}: {participants} participants at once; wall time {wall:.1f} s")
     print(HEADER)
     print("-" * len(HEADER))
     everything = []
     for kind in sorted(rec.latencies, key=lambda k: (k.split(" ", 1)[1], k)):
-        print(table_row(kind, rec.latencies[kind], wall, rec.errors[kind]))
+        print(table_row(kind, rec.latencies[kind], wall, rec.errors[kind], sql_of(kind, sql)))
         everything.extend(rec.latencies[kind])
     print("-" * len(HEADER))
     print(table_row("all requests", everything, wall, sum(rec.errors.values())))
@@ -857,17 +910,23 @@ def main(argv=None) -> int:
         n = args.participants
         started = time.perf_counter()
         app = make_app(f"sqlite:///{tmp / 'bench_event.db'}")
-        log = ServerLog()
-        app.logger.handlers[:] = [log]
-        app.logger.propagate = False
-        for name in ("waitress.queue", "waitress"):
-            logging.getLogger(name).handlers[:] = [log]
-            logging.getLogger(name).propagate = False
         code, shares = prepare(app, n)
+        # After the setup: alembic's fileConfig in the migrations' env.py disables the loggers
+        # that exist when it runs (waitress's among them). Count instead of printing.
+        log = ServerLog()
+        for logger in (
+            app.logger,
+            logging.getLogger("waitress"),
+            logging.getLogger("waitress.queue"),
+        ):
+            logger.handlers[:] = [log]
+            logger.propagate = False
+            logger.disabled = False
         print(f"database set up ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
         # The load generator: a process of its own (spawned: this one runs threads already).
         pool = multiprocessing.get_context("spawn").Pool(1)
         pool.apply(kind_of, ("GET", "/"))  # start it now, not inside a timed phase
+        probe = Probe(app)
         server = Server(app)
 
         print(
@@ -891,14 +950,34 @@ def main(argv=None) -> int:
             runs.append(("Stress run (no think time)", False))
         for index, (label, realistic) in enumerate(runs):
             print(f"{label}: running", file=sys.stderr)
+            before = probe.snapshot()
             rec, wall = pool.apply(load_event, (server.port, code, n, realistic, index * n, index))
-            results[realistic] = (rec, wall)
-            failed += print_event(label, rec, wall, n, stored_ids(app), realistic)
+            sql = Probe.per_request(before, probe.snapshot())
+            results[realistic] = (rec, wall, sql)
+            failed += print_event(label, rec, wall, n, stored_ids(app), realistic, sql)
 
-        print("answer save, bursts: running", file=sys.stderr)
-        answers, answers_wall = pool.apply(load_burst, (server.port, shares))
-        print("bare insert, bursts: running", file=sys.stderr)
-        bare, bare_wall = pool.apply(load_burst, (server.port, [[None] * BURST_PER_CLIENT] * n))
+        print("answer save and bare insert bursts: running", file=sys.stderr)
+        # Alternate halves (answers, inserts, answers, inserts): the state of the database
+        # and of the machine weighs on both alike.
+        answers, bare = Recorder(), Recorder()
+        walls = {"answers": 0.0, "bare": 0.0}
+        totals = {"answers": (Counter(), Counter()), "bare": (Counter(), Counter())}
+        half = BURST_PER_CLIENT // 2
+        for part in (slice(0, half), slice(half, BURST_PER_CLIENT)):
+            for name, rec, work in (
+                ("answers", answers, [share[part] for share in shares]),
+                ("bare", bare, [[None] * (part.stop - part.start)] * n),
+            ):
+                before = probe.snapshot()
+                got, wall = pool.apply(load_burst, (server.port, work))
+                after = probe.snapshot()
+                rec.merge(got)
+                walls[name] += wall
+                for total, a, b in zip(totals[name], after, before, strict=True):
+                    total.update(a - b)
+        answers_wall, bare_wall = walls["answers"], walls["bare"]
+        empty = (Counter(), Counter())
+        sql = Probe.per_request(empty, totals["answers"]) | Probe.per_request(empty, totals["bare"])
         stored, bare_stored = stored_ids(app), bare_ids(app)
 
         print(
@@ -912,14 +991,17 @@ def main(argv=None) -> int:
             ("answer save alone (JSON, open pre-test attempts)", answers, answers_wall),
             ("bare insert: POST /bench/insert, 1 row + commit", bare, bare_wall),
         ):
-            latencies = [t for values in rec.latencies.values() for t in values]
-            print(table_row(label, latencies, wall, sum(rec.errors.values())))
+            kind = next(iter(rec.latencies))
+            print(table_row(label, rec.latencies[kind], wall, rec.errors[kind], sql.get(kind)))
         if False in results:
-            rec, wall = results[False]
-            in_stress = rec.latencies[answer_kind]
+            rec, wall, in_sql = results[False]
             print(
                 table_row(
-                    "answer save within the stress run", in_stress, wall, rec.errors[answer_kind]
+                    "answer save within the stress run",
+                    rec.latencies[answer_kind],
+                    wall,
+                    rec.errors[answer_kind],
+                    in_sql.get(answer_kind),
                 )
             )
         answer_rate = len(answers.acked) / answers_wall
@@ -950,7 +1032,7 @@ def main(argv=None) -> int:
             f"Server side: {sum(exceptions.values())} exceptions logged by the app; waitress"
             f" task queue warnings {queue_warnings} (deepest queue {max_queue} requests)"
         )
-        for message, count in exceptions.most_common(5):
+        for message, count in exceptions.most_common():
             print(f"  {count}x {message}")
         print()
         print("ms = client-side latency of one request (send to last byte), keep-alive; a")

@@ -33,8 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SQLALCHEMY_DATABASE_URI"]
         )
     register_extensions(app)
-    register_blueprints(app)
+    # Request hooks first: the write intent must be set before any blueprint's hook queries.
     register_request_hooks(app)
+    register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
@@ -123,7 +124,9 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin_request():
         # Requests that may write take SQLite's write lock when their transaction begins.
-        set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        writes = getattr(view, "writes_on_get", False)
+        set_write_intent(writes or request.method not in {"GET", "HEAD", "OPTIONS"})
 
     @app.teardown_request
     def _end_request(_exc):

@@ -76,6 +76,8 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
     LANGUAGES = ("id", "en")
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Tablets keep CSS, JS and images an hour instead of asking again on every page.
+    SEND_FILE_MAX_AGE_DEFAULT = 3600
     # Login throttling: failures allowed in the window, per account and per client address.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20

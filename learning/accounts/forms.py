@@ -82,5 +82,6 @@ class PinForm(FlaskForm):
             DataRequired(_l("Isi PIN.")),
             Regexp(r"^\d{6}$", message=_l("PIN harus 6 angka.")),
         ],
+        render_kw={"inputmode": "numeric"},
     )
     submit = SubmitField(_l("Simpan PIN"))

@@ -20,6 +20,12 @@ _write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=Fals
 BUSY_TIMEOUT_MS = 5000
 
 
+def writes_on_get(view):
+    """Mark a view that writes although it answers GET (a step recorded on a redirect)."""
+    view.writes_on_get = True
+    return view
+
+
 def set_write_intent(value: bool):
     """Say whether transactions begun from now on in this context may write."""
     return _write_intent.set(value)

@@ -59,7 +59,11 @@ class KioskStartForm(FlaskForm):
 
 
 class PinExitForm(FlaskForm):
-    pin = PasswordField(_l("PIN petugas"), validators=[DataRequired(_l("Isi PIN."))])
+    pin = PasswordField(
+        _l("PIN petugas"),
+        validators=[DataRequired(_l("Isi PIN."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
     submit = SubmitField(_l("Keluar dari mode kios"))
 
 

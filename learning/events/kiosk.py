@@ -7,6 +7,7 @@ from flask_login import login_user
 
 from learning.accounts.services import check_pin
 from learning.core.access import kiosk_access, public
+from learning.core.database import writes_on_get
 from learning.core.http import client_address, safe_next
 from learning.events import services
 from learning.events.forms import CardForm, ConsentForm, JoinForm, PinExitForm, RegisterForm
@@ -223,6 +224,7 @@ def start_test(which):
 
 @bp.route("/kiosk/after/<any(pre, post):which>")
 @kiosk_access
+@writes_on_get
 def after_test(which):
     _event_or_403()
     participation = _participation()
@@ -237,6 +239,7 @@ def after_test(which):
 
 @bp.route("/kiosk/lesson/<int:index>/<int:card_no>")
 @kiosk_access
+@writes_on_get
 def lesson(index, card_no):
     event = _event_or_403()
     participation = _participation()

@@ -29,7 +29,7 @@
       dialog.hidden = true;
       arm();
     });
-    ["click", "keydown", "touchstart", "input"].forEach(function (name) {
+    ["click", "keydown", "touchstart", "input", "scroll"].forEach(function (name) {
       document.addEventListener(name, function () { if (dialog.hidden) { arm(); } }, { passive: true });
     });
     arm();

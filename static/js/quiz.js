@@ -33,6 +33,9 @@
     var choices = chosen();
     if (!choices.length) { return Promise.resolve(); }
     say("saving");
+    var id = newId();
+    // The button's form post then repeats this save under the same id: a no-op, not a new row.
+    form.elements.client_answer_id.value = id;
     return fetch(form.action, {
       method: "POST",
       credentials: "same-origin",
@@ -42,7 +45,7 @@
         "X-Attempt-Token": form.elements.token.value
       },
       body: JSON.stringify({
-        question: form.elements.question.value, choices: choices, client_answer_id: newId()
+        question: form.elements.question.value, choices: choices, client_answer_id: id
       })
     }).then(function (response) { say(response.ok ? "saved" : "failed"); })
       .catch(function () { say("offline"); });

@@ -11,6 +11,7 @@ page shows (its hidden `question` field), so the journeys do not depend on the r
 """
 
 import datetime as dt
+import json
 import re
 import uuid
 from contextlib import contextmanager
@@ -19,7 +20,16 @@ import pytest
 from playwright.sync_api import Page, expect
 from werkzeug.security import generate_password_hash
 
-from tests.e2e.support import PHONE, TABLET, LiveServer, log_in
+from tests.e2e.support import (
+    BLOCKING_IMPACTS,
+    PHONE,
+    TABLET,
+    LiveServer,
+    assert_accessible,
+    describe_violations,
+    log_in,
+    run_axe,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +40,6 @@ WELCOME = re.compile(r"/kiosk/$")
 QUESTION_PAGE = re.compile(r"/quizzes/attempts/[0-9a-f-]{36}/(\d+)$")
 FINISH_PAGE = re.compile(r"/quizzes/attempts/[0-9a-f-]{36}/finish$")
 FEEDBACK_PAGE = re.compile(r"/quizzes/attempts/[0-9a-f-]{36}/(\d+)/feedback$")
-LESSON_PAGE = re.compile(r"/kiosk/lesson/(\d+)/(\d+)$")
 KIOSK_FORBIDDEN = "Tablet ini sedang menjadi kios acara. Halaman kantor tidak dapat dibuka."
 PAGE_WEIGHT_LIMIT = 60_000  # bytes of a first visit to the welcome page, over mobile data
 
@@ -58,6 +67,7 @@ def make_event(live_server: LiveServer, username: str, title: str) -> tuple[str,
     from learning.events import services
     from learning.extensions import db
 
+    slugs = [slug for slug, _title in villager_lessons(live_server)[:2]]
     with live_server.app.app_context(), write_intent():
         officer = get_user_by_username(username)
         event = services.create_event(
@@ -66,11 +76,24 @@ def make_event(live_server: LiveServer, username: str, title: str) -> tuple[str,
             held_on=dt.date.today(),
             place="Balai Desa Pembengis",
             officer_ids=[officer.id],
-            lesson_slugs=[slug for slug, _title in villager_lessons(live_server)[:2]],
+            lesson_slugs=slugs,
             actor=officer,
         )
         db.session.commit()
         return str(event.id), event.join_code
+
+
+def open_event(live_server: LiveServer, event_id: str, username: str) -> None:
+    """Open the event, as starting a kiosk does."""
+    from learning.accounts.services import get_user_by_username
+    from learning.core.database import write_intent
+    from learning.events import services
+    from learning.extensions import db
+
+    with live_server.app.app_context(), write_intent():
+        officer = get_user_by_username(username)
+        services.set_status(services.get_event(event_id), "open", officer)
+        db.session.commit()
 
 
 def register_in_database(live_server: LiveServer, event_id: str, name: str) -> str:
@@ -220,7 +243,7 @@ def register(page: Page, name: str) -> str:
     page.get_by_role("button", name="Daftar", exact=True).click()
     expect(heading(page)).to_have_text("Ini kartu peserta Anda")
     expect(page.locator(".card-name")).to_have_text(name)
-    code = page.get_by_label("Kode kartu").inner_text().strip()
+    code = page.locator(".card-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{6,12}", code), code
     return code
 
@@ -275,16 +298,41 @@ def no_horizontal_scroll(page: Page) -> None:
 
 def stat(page: Page, label: str):
     """The value of one figure of the event summary, by its label."""
-    return page.locator(".stat").filter(
-        has=page.locator(".stat-label", has_text=re.compile(f"^{label}$"))
-    ).locator(".stat-value")
+    return (
+        page.locator(".stat")
+        .filter(has=page.locator(".stat-label", has_text=re.compile(f"^{label}$")))
+        .locator(".stat-value")
+    )
+
+
+def accessible_but(page: Page, report, known: set[str]) -> list[dict]:
+    """Like assert_accessible, but let the `known` rules pass (all are still written down)."""
+    results = run_axe(page)
+    violations = results["violations"]
+    report.write_text(
+        json.dumps(
+            {
+                "url": page.url,
+                "known": sorted(known),
+                "violations": [
+                    {"id": v["id"], "impact": v["impact"], "help": v["help"]} for v in violations
+                ],
+            },
+            indent=2,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS and v["id"] not in known]
+    assert not blocking, describe_violations(blocking)
+    return violations
 
 
 # ---- the journeys --------------------------------------------------------------------------------
 
 
 def test_an_officer_makes_a_kiosk_a_villager_goes_the_whole_way_and_the_officer_takes_it_back(
-    live_server, page, shot, accessible
+    live_server, page, shot, accessible, artifact_dir
 ):
     username, title = "sari.kiosk", "Sosialisasi Desa Binaan Pembengis"
     make_officer(live_server, username, "Sari Wulandari", pin=False)
@@ -304,7 +352,9 @@ def test_an_officer_makes_a_kiosk_a_villager_goes_the_whole_way_and_the_officer_
     page.get_by_label("Desa/kelurahan").select_option(PEMBENGIS)
     page.get_by_label("Tanggal").fill(dt.date.today().isoformat())
     page.get_by_label("Tempat").fill("Balai Desa Pembengis")
-    expect(page.get_by_role("group", name="Petugas yang hadir").get_by_label("Sari Wulandari")).to_be_checked()
+    expect(
+        page.get_by_role("group", name="Petugas yang hadir").get_by_label("Sari Wulandari")
+    ).to_be_checked()
     boxes = page.get_by_role("group", name="Pelajaran yang ditampilkan").get_by_role("checkbox")
     expect(boxes).to_have_count(len(lessons))
     for index, (_slug, lesson_title) in enumerate(lessons):
@@ -481,7 +531,9 @@ def test_an_officer_makes_a_kiosk_a_villager_goes_the_whole_way_and_the_officer_
     row = page.get_by_role("row").filter(has_text="Siti Aminah")
     expect(row).to_contain_text("26-35")
     shot(page, "event-page-after")
-    accessible(page, "event-page-after")
+    # An open event's page refreshes itself by <meta http-equiv="refresh">, which axe-core
+    # Every rule counts here.
+    accessible_but(page, artifact_dir / "axe-event-page-after.json", known=set())
 
 
 def test_the_kiosk_cannot_reach_office_pages(live_server, page, shot, accessible):
@@ -510,6 +562,16 @@ def test_the_kiosk_cannot_reach_office_pages(live_server, page, shot, accessible
     expect(page.get_by_role("link", name="Mulai", exact=True)).to_be_visible()
 
 
+def test_a_refused_page_leads_the_kiosk_back_to_its_welcome(live_server, page):
+    username, title = "kiosk.dead-end", "Sosialisasi jalan buntu"
+    make_officer(live_server, username, "Petugas Jalan Buntu")
+    make_event(live_server, username, title)
+    open_kiosk(page, live_server, username, title)
+    assert page.goto("/events/").status == 403
+    page.get_by_role("link", name="Kembali ke awal").click()
+    expect(page).to_have_url(WELCOME)
+
+
 def test_an_idle_tablet_resets_itself_and_asks_first_in_the_middle_of_the_way(
     live_server, page, shot, accessible
 ):
@@ -520,16 +582,17 @@ def test_an_idle_tablet_resets_itself_and_asks_first_in_the_middle_of_the_way(
     consent(page)
     register(page, "Rudi Diam")
 
-    # The result page resets the tablet by itself after KIOSK_IDLE_SECONDS untouched.
+    # The result page resets the tablet by itself after KIOSK_IDLE_SECONDS untouched. The
+    # short timers are written into the page when it is rendered: only that page gets them.
     with kiosk_timers(live_server, idle=2, ask=3):
         page.goto("/kiosk/result")
-        expect(heading(page)).to_have_text("Terima kasih sudah belajar!")
-        expect(page.locator("main")).to_have_attribute("data-idle", "reset")
-        shot(page, "result-before-idle")
-        expect(page).to_have_url(WELCOME, timeout=8_000)
-        expect(page.get_by_role("link", name="Mulai", exact=True)).to_be_visible()
-        expect(page.locator("body")).not_to_contain_text("Rudi Diam")
-        shot(page, "welcome-after-idle")
+    expect(heading(page)).to_have_text("Terima kasih sudah belajar!")
+    expect(page.locator("main")).to_have_attribute("data-idle", "reset")
+    shot(page, "result-before-idle")
+    expect(page).to_have_url(WELCOME, timeout=8_000)
+    expect(page.get_by_role("link", name="Mulai", exact=True)).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("Rudi Diam")
+    shot(page, "welcome-after-idle")
     page.goto("/kiosk/card")  # Rudi is forgotten
     expect(page).to_have_url(WELCOME)
 
@@ -538,26 +601,40 @@ def test_an_idle_tablet_resets_itself_and_asks_first_in_the_middle_of_the_way(
     register(page, "Wati Diam")
     with kiosk_timers(live_server, idle=2, ask=3):
         page.goto("/kiosk/lesson/0/0")
-        expect(page.locator("main")).to_have_attribute("data-idle", "ask")
-        dialog = page.get_by_role("alertdialog", name="Masih di sini?")
-        expect(dialog).to_be_hidden()
-        expect(dialog).to_be_visible(timeout=8_000)
-        yes = dialog.get_by_role("button", name="Ya, lanjutkan")
-        expect(yes).to_be_focused()
-        shot(page, "still-there")
-        accessible(page, "still-there")
-        yes.click()
-        expect(dialog).to_be_hidden()
-        expect(page).to_have_url(LESSON_PAGE)
-        expect(page.locator(".kiosk-progress")).to_contain_text("Pelajaran 1 dari 2")
-        shot(page, "still-there-answered")
-        # Pressing "Ya" armed the timer again: the question comes back, the page stays.
-        expect(dialog).to_be_visible(timeout=8_000)
-        expect(page).to_have_url(re.compile(r"/kiosk/lesson/0/0$"))
-        dialog.get_by_role("button", name="Ya, lanjutkan").click()
-        expect(dialog).to_be_hidden()
+    expect(page.locator("main")).to_have_attribute("data-idle", "ask")
+    dialog = page.get_by_role("alertdialog", name="Masih di sini?")
+    expect(dialog).to_be_hidden()
+    expect(dialog).to_be_visible(timeout=8_000)
+    yes = dialog.get_by_role("button", name="Ya, lanjutkan")
+    expect(yes).to_be_focused()
+    shot(page, "still-there")
+    accessible(page, "still-there")
+    yes.click()
+    expect(dialog).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/kiosk/lesson/0/0$"))
+    expect(page.locator(".kiosk-progress")).to_contain_text("Pelajaran 1 dari 2")
+    shot(page, "still-there-answered")
+    # Pressing "Ya" armed the timer again: the question comes back, the page stays.
+    expect(dialog).to_be_visible(timeout=8_000)
+    expect(page).to_have_url(re.compile(r"/kiosk/lesson/0/0$"))
+    dialog.get_by_role("button", name="Ya, lanjutkan").click()
+    expect(dialog).to_be_hidden()
     page.goto("/kiosk/card")  # Wati is still the one on the tablet
     expect(page.locator(".card-name")).to_have_text("Wati Diam")
+
+
+def test_a_test_question_left_alone_asks_if_anyone_is_still_there(live_server, page, shot):
+    username, title = "kiosk.idle-question", "Sosialisasi soal ditinggal"
+    make_officer(live_server, username, "Petugas Soal Ditinggal")
+    make_event(live_server, username, title)
+    open_kiosk(page, live_server, username, title)
+    consent(page)
+    register(page, "Joko Pergi")
+    start_pretest(page)
+    with kiosk_timers(live_server, idle=2, ask=2):
+        page.reload()
+    shot(page, "question-left-alone")
+    expect(page.get_by_role("alertdialog", name="Masih di sini?")).to_be_visible(timeout=6_000)
 
 
 @pytest.mark.browser_context_args(viewport=PHONE)
@@ -676,7 +753,7 @@ def test_the_welcome_page_is_light_on_a_first_visit(live_server, new_context, ar
     context = new_context()
     page = context.new_page()
     finished = []
-    page.on("requestfinished", finished.append)
+    page.on("requestfinished", lambda request: finished.append(request))
     page.goto(f"/j/{code}")
     expect(page).to_have_url(WELCOME)
     page.wait_for_load_state("networkidle")
@@ -699,7 +776,10 @@ def test_the_welcome_page_is_light_on_a_first_visit(live_server, new_context, ar
             *rows,
             f"{total:>7} B  total of {len(rows)} responses",
             "Performance entries (transferSize / encodedBodySize / decodedBodySize):",
-            *(f"  {t:>7} {e:>7} {d:>7}  {n.removeprefix(live_server.url)}" for n, t, e, d in entries),
+            *(
+                f"  {t:>7} {e:>7} {d:>7}  {n.removeprefix(live_server.url)}"
+                for n, t, e, d in entries
+            ),
         ]
     )
     print(report)
@@ -707,3 +787,14 @@ def test_the_welcome_page_is_light_on_a_first_visit(live_server, new_context, ar
     assert any("kiosk.js" in r.url for r in finished), rows
     assert total < PAGE_WEIGHT_LIMIT, report
     assert page.viewport_size == TABLET
+
+
+def test_an_open_events_page_passes_axe_core(live_server, page, artifact_dir):
+    username, title = "kiosk.refresh", "Sosialisasi sedang berlangsung"
+    make_officer(live_server, username, "Petugas Segar")
+    event_id, _code = make_event(live_server, username, title)
+    open_event(live_server, event_id, username)
+    sign_in(page, live_server, username)
+    page.goto(f"/events/{event_id}")
+    expect(heading(page)).to_have_text(title)
+    assert_accessible(page, report=artifact_dir / "axe-open-event-page.json")
