@@ -1,4 +1,4 @@
-"""Many phones at once on SQLite: writes begin IMMEDIATE, so none fails with 'database is locked'."""
+"""Many phones at once on SQLite: writes begin IMMEDIATE, none fails with "database is locked"."""
 
 import threading
 
