@@ -223,12 +223,12 @@ class Registration:
 
 
 def _next_number(event: Event) -> int:
-    return (
-        db.session.scalar(
-            select(func.max(Participation.number)).where(Participation.event_id == event.id)
-        )
-        or 0
-    ) + 1
+    """The next participant number; the event's row is locked so two phones never share one."""
+    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    highest = db.session.scalar(
+        select(func.max(Participation.number)).where(Participation.event_id == event.id)
+    )
+    return (highest or 0) + 1
 
 
 def _participate(
