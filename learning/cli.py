@@ -293,7 +293,7 @@ def content_export_command():
 @with_appcontext
 def purge_villager_data_command(dry_run):
     """Anonymise villagers' personal data whose retention period has passed (run daily)."""
-    from learning.events.services import anonymise_villager, expired_profiles
+    from learning.events.privacy import anonymise_villager, expired_profiles
 
     days = current_app.config["VILLAGER_DATA_RETENTION_DAYS"]
     with write_intent():

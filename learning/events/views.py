@@ -25,7 +25,7 @@ from learning.accounts.services import list_staff
 from learning.core.access import Role, role_required
 from learning.core.audit import record_audit
 from learning.core.time import utcnow
-from learning.events import services
+from learning.events import paper, privacy, reports, services
 from learning.events.forms import EventForm, KioskStartForm
 from learning.events.models import DuplicateCandidate, HelpCall
 from learning.events.qr import qr_svg
@@ -117,7 +117,7 @@ def show(event_id):
     return render_template(
         "events/show.html",
         event=event,
-        report=services.event_report(event),
+        report=reports.event_report(event),
         calls=services.open_help_calls(event),
         duplicates=services.pending_duplicates(event),
         join_url=join_url(event),
@@ -228,7 +228,7 @@ def checklist(event_id):
 @role_required(*ALL_STAFF)
 def report(event_id):
     event = _event_or_404(event_id)
-    return render_template("events/report.html", event=event, report=services.event_report(event))
+    return render_template("events/report.html", event=event, report=reports.event_report(event))
 
 
 def _safe_cell(value) -> str:
@@ -241,7 +241,7 @@ def _safe_cell(value) -> str:
 @role_required(*ALL_STAFF)
 def report_csv(event_id):
     event = _event_or_404(event_id)
-    data = services.event_report(event)
+    data = reports.event_report(event)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -333,7 +333,7 @@ def paper_sheet(event_id, which):
     """A printable test sheet: the same questions for everyone, a box for the participant number."""
     event = _event_or_404(event_id)
     try:
-        items = services.paper_items(event, which)
+        items = paper.paper_items(event, which)
     except services.EventError as exc:
         abort(exc.status, description=str(exc))
     db.session.commit()
@@ -342,7 +342,7 @@ def paper_sheet(event_id, which):
         event=event,
         which=which,
         questions=_paper_questions(items),
-        letters=services.LETTERS,
+        letters=paper.LETTERS,
     )
 
 
@@ -357,9 +357,9 @@ def _paper_questions(items):
 def paper_entry(event_id, which):
     """Enter the paper sheets afterwards: one row per participant, one choice per question."""
     event = _event_or_404(event_id)
-    items = services.paper_items(event, which)
+    items = paper.paper_items(event, which)
     questions = _paper_questions(items)
-    participants = services.active_participations(event)
+    participants = reports.active_participations(event)
     form = ConfirmForm()
     if form.validate_on_submit():
         sheets = {}
@@ -369,16 +369,16 @@ def paper_entry(event_id, which):
                 values = request.form.getlist(f"p{participation.number}-q{index}")
                 letters = [v for v in values if v]
                 ids = [
-                    item["o"][services.LETTERS.index(v)]
+                    item["o"][paper.LETTERS.index(v)]
                     for v in letters
-                    if v in services.LETTERS and services.LETTERS.index(v) < len(item["o"])
+                    if v in paper.LETTERS and paper.LETTERS.index(v) < len(item["o"])
                 ]
                 if ids:
                     choices[item["v"]] = ids
             if choices:
                 sheets[participation.number] = choices
         try:
-            outcome = services.enter_paper_answers(event, which, sheets, current_user)
+            outcome = paper.enter_paper_answers(event, which, sheets, current_user)
         except (services.EventError, AttemptError) as exc:  # a bad sheet: report, keep nothing
             db.session.rollback()
             abort(400, description=_("Lembar tidak dapat disimpan: %(error)s", error=str(exc)))
@@ -399,7 +399,7 @@ def paper_entry(event_id, which):
         which=which,
         questions=questions,
         participants=participants,
-        letters=services.LETTERS,
+        letters=paper.LETTERS,
         form=form,
     )
 
@@ -423,7 +423,7 @@ def _profile_or_404(user_id):
 def manage_participants():
     query = request.args.get("q", "")
     return render_template(
-        "events/manage/participants.html", query=query, profiles=services.find_villagers(query)
+        "events/manage/participants.html", query=query, profiles=privacy.find_villagers(query)
     )
 
 
@@ -447,7 +447,7 @@ def manage_participant(user_id):
         )
     status = 200
     if form.validate_on_submit():
-        services.correct_villager(
+        privacy.correct_villager(
             profile,
             {
                 "name": form.name.data,
@@ -469,7 +469,7 @@ def manage_participant(user_id):
         "events/manage/participant.html",
         profile=profile,
         form=form,
-        data=services.villager_data(profile),
+        data=privacy.villager_data(profile),
         action_form=ConfirmForm(),
     ), status
 
@@ -483,7 +483,7 @@ def manage_participant_export(user_id):
     record_audit(current_user, "villager.exported", "villager", profile.user_id)
     db.session.commit()
     return Response(
-        json.dumps(services.villager_data(profile), ensure_ascii=False, indent=2),
+        json.dumps(privacy.villager_data(profile), ensure_ascii=False, indent=2),
         mimetype="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="data-peserta-{profile.card_code}.json"'
@@ -498,10 +498,10 @@ def manage_participant_action(user_id, action):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if action == "withdraw":
-        services.withdraw_consent(profile, current_user)
+        privacy.withdraw_consent(profile, current_user)
         message = _("Persetujuan ditarik: data warga ini tidak lagi diproses atau dihitung.")
     else:
-        services.anonymise_villager(profile, current_user, reason="permintaan warga")
+        privacy.anonymise_villager(profile, current_user, reason="permintaan warga")
         message = _("Data pribadi warga dihapus; hasil agregat tetap tanpa nama.")
     db.session.commit()
     flash(message, "success")

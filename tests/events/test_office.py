@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select
 
 from learning.core.models import AuditEntry
-from learning.events import services
+from learning.events import paper, reports, services
 from learning.events.models import DuplicateCandidate, Event, Participation, VillagerProfile
 from learning.extensions import db
 from quizzes.models import QuizAnswer, QuizAttempt
@@ -95,7 +95,7 @@ def test_report_counts_and_the_csv_cannot_run_formulas(client, event, pin_office
     rows = list(csv.reader(io.StringIO(text(client.get(f"/events/{event.id}/report.csv")))))
     assert rows[0][:3] == ["nomor", "nama", "kelompok_umur"]
     assert rows[1][1].startswith("'=") and rows[2][4] == "tidak"
-    report = services.event_report(event)
+    report = reports.event_report(event)
     assert (report.registered, report.counted) == (2, 1)
 
 
@@ -172,13 +172,13 @@ def test_paper_sheets_entered_afterwards_count_like_tablet_answers(
     login_as(client, pin_officer)
     sheet = text(client.get(f"/events/{event.id}/paper/pre"))
     assert "Nomor peserta" in sheet
-    items = services.paper_items(db.session.get(Event, event.id), "pre")
+    items = paper.paper_items(db.session.get(Event, event.id), "pre")
     from quizzes.services import get_question_version
 
     form = {}
     for index, item in enumerate(items):
         version = get_question_version(uuid.UUID(item["v"]))
-        right = [services.LETTERS[item["o"].index(o)] for o in sorted(version.correct_ids)]
+        right = [paper.LETTERS[item["o"].index(o)] for o in sorted(version.correct_ids)]
         form[f"p{a.number}-q{index}"] = right
     response = client.post(f"/events/{event.id}/paper/pre/entry", data=form)
     assert response.status_code == 302
@@ -189,7 +189,7 @@ def test_paper_sheets_entered_afterwards_count_like_tablet_answers(
     # Entering again does not overwrite an existing result.
     client.post(f"/events/{event.id}/paper/pre/entry", data=form)
     assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 1
-    assert services.event_report(db.session.get(Event, event.id)).pretests == 1
+    assert reports.event_report(db.session.get(Event, event.id)).pretests == 1
 
 
 def test_admin_shows_exports_corrects_withdraws_and_deletes_a_villagers_data(
@@ -219,9 +219,7 @@ def test_admin_shows_exports_corrects_withdraws_and_deletes_a_villagers_data(
     profile = db.session.scalars(select(VillagerProfile)).one()
     assert profile.user.display_name == "Siti Aminah Putri" and profile.phone is None
     client.post(f"/events/manage/participants/{user_id}/withdraw")
-    assert (
-        services.event_report(db.session.get(Event, event.id)).registered == 0
-    )  # processing stops
+    assert reports.event_report(db.session.get(Event, event.id)).registered == 0  # processing stops
     client.post(f"/events/manage/participants/{user_id}/delete")
     profile = db.session.scalars(select(VillagerProfile)).one()
     assert profile.anonymised_at is not None and "Siti" not in profile.user.display_name
