@@ -215,7 +215,9 @@ def decide_duplicate(event_id, candidate_id, decision):
 def poster(event_id):
     event = _event_or_404(event_id)
     url = join_url(event)
-    return render_template("events/poster.html", event=event, url=url, qr=qr_svg(url, scale=10))
+    # The QR holds the whole address with the code; people who type go to the short one.
+    typed = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("kiosk.join_form")
+    return render_template("events/poster.html", event=event, url=typed, qr=qr_svg(url, scale=10))
 
 
 @bp.route("/<event_id>/checklist")
