@@ -255,6 +255,13 @@ def lesson(index, card_no):
     cards = split_cards(version.body)
     if not 0 <= card_no < len(cards):
         abort(404)
+    previous = None
+    if card_no > 0:
+        previous = url_for("kiosk.lesson", index=index, card_no=card_no - 1)
+    elif index > 0:
+        earlier = get_lesson(slugs[index - 1])
+        last = len(split_cards(earlier.current_version.body)) - 1 if earlier else 0
+        previous = url_for("kiosk.lesson", index=index - 1, card_no=max(last, 0))
     if card_no + 1 < len(cards):
         following = url_for("kiosk.lesson", index=index, card_no=card_no + 1)
     elif index + 1 < len(slugs):
@@ -275,6 +282,7 @@ def lesson(index, card_no):
         following=following,
         spoken=spoken_text(cards[card_no].markdown),
         first=card_no == 0,
+        previous=previous,
     )
 
 

@@ -71,6 +71,7 @@ def test_a_villager_goes_the_whole_way_and_the_next_starts_clean(kiosk, event):
     assert submitted.headers["Location"] == "/kiosk/after/pre"
     lesson = kiosk.get(kiosk.get("/kiosk/after/pre").headers["Location"])
     assert lesson.status_code == 200 and "Pelajaran 1 dari 2" in text(lesson)
+    assert 'href="/kiosk/lesson/0/0"' in text(kiosk.get("/kiosk/lesson/0/1"))  # a way back
     # Walk through every card to the last one, which offers the post-test.
     url = "/kiosk/lesson/0/0"
     while True:
@@ -130,6 +131,7 @@ def test_a_returning_villager_with_a_card_is_one_person(kiosk, event, app, login
     assert kiosk.post("/kiosk/consent", data={"who": "self", "agree": "y"}).status_code == 302
     again = kiosk.post("/kiosk/register", data={"card-card_code": code.lower(), "card-submit": "1"})
     assert again.headers["Location"] == "/kiosk/next"
+    assert "Halo, Siti Aminah." in text(kiosk.get("/kiosk/next"))  # a mistyped card shows at once
     assert db.session.scalar(select(func.count()).select_from(VillagerProfile)) == 1
     assert db.session.scalar(select(func.count()).select_from(Participation)) == 1
 
