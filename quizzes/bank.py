@@ -1,10 +1,10 @@
 """Loading the question bank and the quiz definitions from content files."""
 
 import hashlib
-import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from learning.core.versions import content_hash, next_number
 from learning.extensions import db
 from quizzes.models import Question, QuestionVersion, Quiz
 
@@ -43,15 +43,10 @@ def question_content(item: dict) -> dict:
     }
 
 
-def _hash(content: dict) -> str:
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def _add_version(
     question: Question, content: dict, origin: str = "file", actor=None
 ) -> QuestionVersion:
-    digest = _hash(content)
+    digest = content_hash(content)
     version = db.session.scalars(
         select(QuestionVersion).where(
             QuestionVersion.question_id == question.id, QuestionVersion.content_hash == digest
@@ -59,14 +54,7 @@ def _add_version(
     ).first()
     if version is not None:
         return version
-    number = (
-        db.session.scalar(
-            select(func.max(QuestionVersion.number)).where(
-                QuestionVersion.question_id == question.id
-            )
-        )
-        or 0
-    ) + 1
+    number = next_number(QuestionVersion.number, QuestionVersion.question_id, question.id)
     version = QuestionVersion(
         id=QuestionVersion.make_id(question.key, digest),
         question_id=question.id,

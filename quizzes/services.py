@@ -144,6 +144,12 @@ def start_attempt(
     return attempt, token
 
 
+def first_unanswered(attempt: QuizAttempt) -> int:
+    """The number of the first question without an answer (where a resumed attempt starts)."""
+    answered = effective_answers(attempt)
+    return next((n for n, item in enumerate(attempt.items, 1) if item["v"] not in answered), 1)
+
+
 def item_versions(attempt: QuizAttempt) -> list[QuestionVersion]:
     """Return the question versions of the attempt, in the order shown."""
     ids = [uuid.UUID(item["v"]) for item in attempt.items]

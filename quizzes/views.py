@@ -126,10 +126,7 @@ def start(slug):
         abort(exc.status, description=str(exc))
     db.session.commit()
     remember_token(attempt.id, token)
-    answered = services.effective_answers(attempt)
-    first_open = next(
-        (n for n, item in enumerate(attempt.items, 1) if item["v"] not in answered), 1
-    )
+    first_open = services.first_unanswered(attempt)
     return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=first_open))
 
 
@@ -299,13 +296,11 @@ def manage_items():
 @bp.route("/manage/certifications")
 @role_required(Role.ADMIN)
 def manage_certifications():
+    rows = certification.list_officers_with_status()
     return render_template(
         "quizzes/manage/certifications.html",
-        rows=certification.list_officers_with_status(),
-        progress={
-            o.id: lessons.track_progress(o, "pimpasa")
-            for o, _c in certification.list_officers_with_status()
-        },
+        rows=rows,
+        progress={o.id: lessons.track_progress(o, "pimpasa") for o, _c in rows},
         form=RevokeForm(),
     )
 

@@ -114,6 +114,25 @@ class RegisterForm(FlaskForm):
     )
     submit = SubmitField(_l("Daftar"))
 
+    def offer_villages(self, event) -> None:
+        """Offer the event's villages, the event's own first when the form is new."""
+        self.village.choices = [(v.code, v.label.split(",")[0]) for v in event.villages]
+        if not self.is_submitted():
+            self.village.data = event.village_code
+
+    def registration(self, consent_by: str):
+        """The answers as the services take them (plain values, not the form)."""
+        from learning.events.services import Registration
+
+        return Registration(
+            name=self.name.data,
+            village_code=self.village.data,
+            age_group=self.age_group.data,
+            gender=self.gender.data,
+            phone=self.phone.data,
+            consent_by=consent_by,
+        )
+
 
 class CardForm(FlaskForm):
     card_code = StringField(

@@ -131,9 +131,7 @@ def register():
     if "consent_by" not in session:
         return redirect(url_for("kiosk.consent"))
     form, card = RegisterForm(prefix="new"), CardForm(prefix="card")
-    form.village.choices = [(v.code, v.label.split(",")[0]) for v in event.villages]
-    if request.method == "GET":
-        form.village.data = event.village_code
+    form.offer_villages(event)
     status = 200
     try:
         if card.submit.data and card.validate_on_submit():
@@ -143,15 +141,7 @@ def register():
             return _registered(participation, new=False)
         if form.submit.data and form.validate_on_submit():
             participation = services.register_villager(
-                event,
-                services.Registration(
-                    name=form.name.data,
-                    village_code=form.village.data,
-                    age_group=form.age_group.data,
-                    gender=form.gender.data,
-                    phone=form.phone.data,
-                    consent_by=session["consent_by"],
-                ),
+                event, form.registration(session["consent_by"])
             )
             return _registered(participation, new=True)
     except services.EventError as exc:
@@ -215,10 +205,7 @@ def start_test(which):
     remember_next(attempt.id, url_for("kiosk.after_test", which=which))
     if attempt.status != "open":
         return redirect(url_for("kiosk.after_test", which=which))
-    answered = quizzes.effective_answers(attempt)
-    first_open = next(
-        (n for n, item in enumerate(attempt.items, 1) if item["v"] not in answered), 1
-    )
+    first_open = quizzes.first_unanswered(attempt)
     return redirect(url_for("quizzes.question", attempt_id=attempt.id, n=first_open))
 
 

@@ -289,23 +289,12 @@ def register(event_id):
 
     event = _event_or_404(event_id)
     form = OfficerRegisterForm()
-    form.village.choices = [(v.code, v.label.split(",")[0]) for v in event.villages]
-    if request.method == "GET":
-        form.village.data = event.village_code
+    form.offer_villages(event)
     status = 200
     if form.validate_on_submit():
         try:
             participation = services.register_villager(
-                event,
-                services.Registration(
-                    name=form.name.data,
-                    village_code=form.village.data,
-                    age_group=form.age_group.data,
-                    gender=form.gender.data,
-                    phone=form.phone.data,
-                    consent_by=form.consent_by.data,
-                ),
-                registered_by="officer",
+                event, form.registration(form.consent_by.data), registered_by="officer"
             )
         except services.EventError as exc:
             db.session.rollback()

@@ -1,8 +1,6 @@
 """Lesson files: parsing with line numbers, hashing, Markdown rendering, cards (no database)."""
 
-import hashlib
 import html
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +10,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from learning.core.citations import CITATION_RE
+from learning.core.versions import content_hash
 
 FIELDS = (
     "slug",
@@ -63,12 +62,6 @@ def lesson_content(meta: dict, body: str) -> dict:
     data = {key: meta.get(key) for key in FIELDS + OPTIONAL if key != "requires_reread"}
     data["body"] = body.strip()
     return data
-
-
-def content_hash(content: dict) -> str:
-    """Return the SHA-256 of a lesson's content in canonical JSON."""
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def parse_lesson_file(path: Path) -> LessonFile:

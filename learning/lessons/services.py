@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from learning.accounts.models import Role, User
 from learning.core.audit import record_audit
@@ -14,8 +14,9 @@ from learning.core.registry import affected_by, get_provisions, list_changed_pro
 from learning.core.signals import lesson_completed
 from learning.core.time import utcnow
 from learning.core.upsert import insert_ignore
+from learning.core.versions import content_hash, next_number
 from learning.extensions import db
-from learning.lessons.content import LessonFile, content_hash
+from learning.lessons.content import LessonFile
 from learning.lessons.models import Completion, Lesson, LessonVersion
 from learning.lessons.rules import is_lesson_done
 
@@ -79,12 +80,7 @@ def _add_version(
     ).first()
     if existing is not None:
         return existing
-    number = (
-        db.session.scalar(
-            select(func.max(LessonVersion.number)).where(LessonVersion.lesson_id == lesson.id)
-        )
-        or 0
-    ) + 1
+    number = next_number(LessonVersion.number, LessonVersion.lesson_id, lesson.id)
     version = LessonVersion(
         id=LessonVersion.make_id(lesson.slug, digest),
         lesson_id=lesson.id,
