@@ -79,18 +79,31 @@ def register_blueprints(app: Flask) -> None:
     from learning.events.views import bp as events_bp
     from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
+    from learning.villages.views import bp as villages_bp
+    from learning.villages.views import verify_bp
     from quizzes.views import bp as quizzes_bp
 
-    for bp in (core_bp, regions_bp, accounts_bp, lessons_bp, quizzes_bp, events_bp, kiosk_bp):
+    for bp in (
+        core_bp,
+        regions_bp,
+        accounts_bp,
+        lessons_bp,
+        quizzes_bp,
+        events_bp,
+        kiosk_bp,
+        villages_bp,
+        verify_bp,
+    ):
         app.register_blueprint(bp)
     LANDING_PAGES.update(admin="accounts.office_home", officer="lessons.index")
     admin, officer = frozenset({Role.ADMIN}), frozenset({Role.OFFICER})
     OFFICE_NAV[:] = [
         ("accounts.office_home", _l("Beranda"), admin),
+        ("villages.dashboard", _l("Desa"), admin),
         ("lessons.index", _l("Pembekalan"), officer),
         ("quizzes.index", _l("Kuis dan ujian"), officer),
         ("events.index", _l("Acara"), officer),
-        ("accounts.officer_home", _l("Desa binaan saya"), officer),
+        ("villages.mine", _l("Desa binaan saya"), officer),
         ("events.index", _l("Acara"), admin),
         ("accounts.manage_users", _l("Akun petugas"), admin),
         ("lessons.manage_index", _l("Pelajaran"), admin),

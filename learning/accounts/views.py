@@ -282,9 +282,3 @@ def office_home():
 @role_required(Role.ADMIN)
 def manage_audit():
     return render_template("accounts/manage/audit.html", entries=list_audit_entries(limit=500))
-
-
-@bp.route("/home")
-@role_required(Role.OFFICER)
-def officer_home():
-    return render_template("accounts/officer_home.html", villages=current_user.villages)

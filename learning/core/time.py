@@ -31,3 +31,18 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def today_local():
+    """Return today's date where the office is (WIB): windows and validity count in days."""
+    return datetime.now(WIB).date()
+
+
+def add_months(day, months: int):
+    """Return `day` moved by whole months, kept inside shorter months (31 Jan + 1 = 28/29 Feb)."""
+    import calendar
+
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return day.replace(year=year, month=month + 1, day=min(day.day, last))

@@ -18,3 +18,27 @@ def insert_ignore(model, values: dict, index_elements: list[str]) -> bool:
         .returning(*table.primary_key.columns)
     )
     return db.session.execute(statement).first() is not None
+
+
+def upsert_rows(model, rows: list[dict], index_elements: list[str], session=None) -> None:
+    """Insert rows, or update every other column where the key exists (one statement a batch).
+
+    Used for figures derived from other tables: two transactions refreshing the same row at
+    once both succeed, the later one wins.
+    """
+    if not rows:
+        return
+    session = session or db.session
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    table = model.__table__
+    columns = [c for c in rows[0] if c not in index_elements]
+    # SQLite allows 32,766 parameters a statement; PostgreSQL 65,535.
+    batch = max(1, 30000 // len(rows[0]))
+    for start in range(0, len(rows), batch):
+        statement = module.insert(table).values(rows[start : start + batch])
+        statement = statement.on_conflict_do_update(
+            index_elements=index_elements,
+            set_={c: statement.excluded[c] for c in columns},
+        )
+        session.execute(statement)

@@ -32,7 +32,7 @@ event_village = Table(
     "event_village",
     db.metadata,
     Column("event_id", Uuid, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
-    Column("village_code", ForeignKey("village.code"), primary_key=True),
+    Column("village_code", ForeignKey("village.code"), primary_key=True, index=True),
 )
 
 AGE_GROUPS = ("<18", "18-25", "26-35", "36-45", "46-55", ">55")

@@ -51,7 +51,7 @@ def learning_gain(pairs: list[tuple[float, float]]) -> Gain:
         return Gain(0, None, None, None, None)
     pre = fmean(p for p, _q in pairs)
     post = fmean(q for _p, q in pairs)
-    normalised = None if pre >= 100 else (post - pre) / (100 - pre)
+    normalised = normalised_gain(pre, post)
     return Gain(
         len(pairs),
         round(pre, 1),
@@ -59,3 +59,10 @@ def learning_gain(pairs: list[tuple[float, float]]) -> Gain:
         round(post - pre, 1),
         None if normalised is None else round(normalised, 2),
     )
+
+
+def normalised_gain(pre_mean, post_mean) -> float | None:
+    """(post − pre) / (100 − pre) on the means; None without both, or when pre is already 100."""
+    if pre_mean is None or post_mean is None or float(pre_mean) >= 100:
+        return None
+    return round((float(post_mean) - float(pre_mean)) / (100 - float(pre_mean)), 3)

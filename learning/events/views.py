@@ -1,8 +1,5 @@
 """Officer and admin pages of events: schedule, run (live report, help calls), report, print."""
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -24,6 +21,7 @@ from learning.accounts.forms import ConfirmForm
 from learning.accounts.services import list_staff
 from learning.core.access import Role, role_required
 from learning.core.audit import record_audit
+from learning.core.spreadsheet import spreadsheet_response
 from learning.core.time import utcnow
 from learning.events import paper, privacy, reports, services
 from learning.events.forms import EventForm, KioskStartForm
@@ -233,52 +231,35 @@ def report(event_id):
     return render_template("events/report.html", event=event, report=reports.event_report(event))
 
 
-def _safe_cell(value) -> str:
-    """A cell that starts like a formula (=, +, -, @) is prefixed so no spreadsheet runs it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-@bp.route("/<event_id>/report.csv")
+@bp.route("/<event_id>/report.<any(csv, xlsx):fmt>")
 @role_required(*ALL_STAFF)
-def report_csv(event_id):
+def report_export(event_id, fmt):
     event = _event_or_404(event_id)
     data = reports.event_report(event)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "nomor",
-            "nama",
-            "kelompok_umur",
-            "jenis_kelamin",
-            "dihitung",
-            "nilai_pre_test",
-            "nilai_post_test",
-        ]
-    )
-    for participation, pre, post in data.participants:
-        writer.writerow(
-            [
-                _safe_cell(v)
-                for v in (
-                    participation.number,
-                    participation.user.display_name,
-                    participation.age_group,
-                    participation.gender,
-                    "ya" if participation.is_counted else "tidak",
-                    pre,
-                    post,
-                )
-            ]
+    header = [
+        "nomor",
+        "nama",
+        "kelompok_umur",
+        "jenis_kelamin",
+        "dihitung",
+        "nilai_pre_test",
+        "nilai_post_test",
+    ]
+    rows = [
+        (
+            participation.number,
+            participation.user.display_name,
+            participation.age_group,
+            participation.gender,
+            "ya" if participation.is_counted else "tidak",
+            pre,
+            post,
         )
-    record_audit(current_user, "event.report_exported", "event", event.id)
+        for participation, pre, post in data.participants
+    ]
+    record_audit(current_user, "event.report_exported", "event", event.id, format=fmt)
     db.session.commit()
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="acara-{event.join_code}.csv"'},
-    )
+    return spreadsheet_response(f"acara-{event.join_code}", fmt, header, rows)
 
 
 @bp.route("/<event_id>/register", methods=["GET", "POST"])

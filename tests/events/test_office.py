@@ -5,6 +5,7 @@ import io
 import json
 import uuid
 
+import openpyxl
 from sqlalchemy import func, select
 
 from learning.core.models import AuditEntry
@@ -89,9 +90,18 @@ def test_report_counts_and_the_csv_cannot_run_formulas(client, event, pin_office
     login_as(client, pin_officer)
     page = text(client.get(f"/events/{event.id}/report"))
     assert "Berita acara" in page or "telah dilaksanakan" in page
-    rows = list(csv.reader(io.StringIO(text(client.get(f"/events/{event.id}/report.csv")))))
+    body = client.get(f"/events/{event.id}/report.csv").data
+    assert body.startswith(b"\xef\xbb\xbf")  # a BOM: Excel on Windows then reads UTF-8
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:3] == ["nomor", "nama", "kelompok_umur"]
     assert rows[1][1].startswith("'=") and rows[2][4] == "tidak"
+    # The same report as XLSX: the name is a text cell, never a formula.
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/events/{event.id}/report.xlsx").data)
+    ).active
+    assert [c.value for c in sheet[1]][:3] == ["nomor", "nama", "kelompok_umur"]
+    assert sheet["B2"].value == '=HYPERLINK("http://x")' and sheet["B2"].data_type == "s"
+    assert sheet["A2"].value == 1 and sheet["E3"].value == "tidak"
     report = reports.event_report(event)
     assert (report.registered, report.counted) == (2, 1)
 

@@ -27,7 +27,7 @@ def test_officer_logs_in_and_lands_on_the_officer_page(client, officer):
     assert response.status_code == 302 and response.headers["Location"] == "/"
     landing = client.get("/")
     assert landing.headers["Location"] == "/lessons/"  # the onboarding track
-    assert "Pembengis" in text(client.get("/accounts/home"))
+    assert "Pembengis" in text(client.get("/villages/mine"))
 
 
 def test_admin_lands_on_the_office_page(client, admin):
@@ -134,12 +134,12 @@ def test_redis_throttle_counts_failures_when_configured(app, officer):
 def test_deactivated_account_cannot_log_in_and_loses_its_session(client, admin, officer, login_as):
     officer_client = client.application.test_client()
     login(officer_client, officer.username)
-    assert officer_client.get("/accounts/home").status_code == 200
+    assert officer_client.get("/villages/mine").status_code == 200
 
     login_as(client, admin)
     response = client.post(f"/accounts/manage/users/{officer.id}/deactivate")
     assert response.status_code == 302
-    assert officer_client.get("/accounts/home").status_code == 302  # sent to login
+    assert officer_client.get("/villages/mine").status_code == 302  # sent to login
     refused = login(officer_client, officer.username)
     assert refused.status_code == 401
     assert "Akun ini sudah dinonaktifkan" in text(refused)
@@ -170,13 +170,13 @@ def test_admin_creates_an_officer_who_must_choose_a_new_password(client, admin, 
 
     client.post("/accounts/logout")
     assert login(client, "siti.aminah", temporary).headers["Location"] == "/accounts/password"
-    assert client.get("/accounts/home").headers["Location"] == "/accounts/password"
+    assert client.get("/villages/mine").headers["Location"] == "/accounts/password"
     changed = client.post(
         "/accounts/password",
         data={"current": temporary, "new": "sandi-baru-saya", "confirm": "sandi-baru-saya"},
     )
     assert changed.status_code == 302
-    assert client.get("/accounts/home").status_code == 200
+    assert client.get("/villages/mine").status_code == 200
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.at)).all()
     assert actions == ["user.created", "user.password_changed"]
 
@@ -217,7 +217,7 @@ def test_password_reset_gives_a_temporary_password_and_ends_sessions(
     login_as(client, admin)
     response = client.post(f"/accounts/manage/users/{officer.id}/reset-password")
     temporary = text(response).split('<code class="secret">')[1].split("</code>")[0]
-    assert officer_client.get("/accounts/home").status_code == 302
+    assert officer_client.get("/villages/mine").status_code == 302
     assert login(officer_client, officer.username).status_code == 401
     assert (
         login(officer_client, officer.username, temporary).headers["Location"]
@@ -285,7 +285,7 @@ def test_logout_needs_a_post(client, officer, login_as):
     login_as(client, officer)
     assert client.get("/accounts/logout").status_code == 405
     assert client.post("/accounts/logout").status_code == 302
-    assert client.get("/accounts/home").status_code == 302
+    assert client.get("/villages/mine").status_code == 302
 
 
 def test_create_user_command_makes_an_admin(app):

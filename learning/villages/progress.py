@@ -1,0 +1,404 @@
+"""Village progress by SQL aggregation, kept current as results arrive.
+
+Two derived tables: `event_summary` (one row an event: participants, tests, means, gain, topics)
+and `village_progress` (one row a village of the work area: the criteria values and status).
+Dashboards read only these. They are refreshed
+
+- for the events and villages touched, in the same transaction as the change: results
+  (`attempt_finalized`), events, participations, villager profiles, officers' villages and
+  certifications, designations and certificates (a session hook notices them);
+- for the whole work area when a day has passed (the 12-month window moves), when the
+  criteria change, or when the work area grows (`ensure_fresh`).
+
+No query here reads answers, and none loops over attempts in Python.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from itertools import chain
+
+from sqlalchemy import and_, case, event, func, select
+from sqlalchemy.orm import Session, aliased
+
+from learning.accounts.models import User, officer_village
+from learning.core.access import Role
+from learning.core.signals import attempt_finalized
+from learning.core.time import today_local, utcnow
+from learning.core.upsert import upsert_rows
+from learning.events import rules as event_rules
+from learning.events.models import Event, Participation, VillagerProfile, event_village
+from learning.lessons.models import Lesson
+from learning.regions.models import District, Village
+from learning.regions.services import work_area_codes
+from learning.villages import rules
+from learning.villages.models import (
+    CertificationCriteria,
+    EventSummary,
+    VillageCertificate,
+    VillageDesignation,
+    VillageProgress,
+)
+from quizzes.models import OfficerCertification, QuizAttempt
+
+PENDING = "villages.pending"
+
+
+def criteria_of(row: CertificationCriteria | None) -> rules.Criteria:
+    if row is None:
+        return rules.Criteria()
+    return rules.Criteria(
+        min_certified_officers=row.min_certified_officers,
+        min_events=row.min_events,
+        min_passed=row.min_passed,
+        passed_share_percent=row.passed_share_percent,
+        min_gain=row.min_gain,
+        required_topics=tuple(row.required_topics or ()),
+        window_months=row.window_months,
+        validity_months=row.validity_months,
+    )
+
+
+def load_criteria(session: Session) -> rules.Criteria:
+    return criteria_of(session.get(CertificationCriteria, 1))
+
+
+# ---- event summaries ------------------------------------------------------------------------
+
+
+def summarise_events(session: Session, event_ids=None) -> set[str]:
+    """Recompute the summaries of these events (every event when None); return their villages."""
+    ids = None if event_ids is None else sorted({uuid.UUID(str(i)) for i in event_ids})
+    if ids == []:
+        return set()
+    pre, post = aliased(QuizAttempt), aliased(QuizAttempt)
+    pre_done = pre.status == "submitted"
+    post_done = post.status == "submitted"
+    both = and_(pre_done, post_done)
+    stats = (
+        select(
+            Participation.event_id,
+            func.count(),
+            func.count(case((pre_done, 1))),
+            func.count(case((post_done, 1))),
+            func.count(case((and_(post_done, post.passed.is_(True)), 1))),
+            func.count(case((both, 1))),
+            func.avg(case((both, pre.score))),
+            func.avg(case((both, post.score))),
+        )
+        .outerjoin(pre, pre.id == Participation.pretest_attempt_id)
+        .outerjoin(post, post.id == Participation.posttest_attempt_id)
+        .where(Participation.withdrawn_at.is_(None), Participation.is_counted.is_(True))
+        .group_by(Participation.event_id)
+    )
+    events = select(Event.id, Event.village_code, Event.held_on, Event.status, Event.lesson_slugs)
+    if ids is not None:
+        stats = stats.where(Participation.event_id.in_(ids))
+        events = events.where(Event.id.in_(ids))
+    figures = {row[0]: row[1:] for row in session.execute(stats)}
+    topic_of = dict(session.execute(select(Lesson.slug, Lesson.topic)).all())
+    now = utcnow()
+    rows = []
+    for event_id, village_code, held_on, status, slugs in session.execute(events):
+        count, pretests, posttests, passed, pairs, pre_mean, post_mean = figures.get(
+            event_id, (0, 0, 0, 0, 0, None, None)
+        )
+        gain = event_rules.normalised_gain(pre_mean, post_mean)
+        rows.append(
+            {
+                "event_id": event_id,
+                "village_code": village_code,
+                "held_on": held_on,
+                "is_held": status in ("open", "closed"),
+                "participants": count,
+                "pretests": pretests,
+                "posttests": posttests,
+                "passed": passed,
+                "pairs": pairs,
+                "pre_mean": None if pre_mean is None else round(float(pre_mean), 2),
+                "post_mean": None if post_mean is None else round(float(post_mean), 2),
+                "normalised_gain": gain,
+                "topics": sorted({topic_of[s] for s in slugs or () if s in topic_of}),
+                "computed_at": now,
+            }
+        )
+    upsert_rows(EventSummary, rows, ["event_id"], session=session)
+    villages = select(event_village.c.village_code).distinct()
+    if ids is not None:
+        villages = villages.where(event_village.c.event_id.in_(ids))
+    return set(session.scalars(villages))
+
+
+# ---- village progress -----------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """Which villages to refresh: these codes, or (None) the whole work area."""
+
+    codes: set[str] | None = None
+
+    def where(self, column):
+        return column.in_(sorted(self.codes)) if self.codes is not None else True
+
+
+def work_area_village_codes(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(Village.code)
+            .join(District, District.code == Village.district_code)
+            .where(District.regency_code.in_(work_area_codes()))
+        )
+    )
+
+
+def refresh_villages(session: Session, codes=None, today=None) -> int:
+    """Recompute the progress and status of these villages (the work area when None)."""
+    today = today or today_local()
+    criteria = load_criteria(session)
+    start = rules.window_start(today, criteria)
+    scope = Scope(None if codes is None else set(codes))
+    if scope.codes is not None and not scope.codes:
+        return 0
+    if scope.codes is None:
+        targets = work_area_village_codes(session)
+    else:  # only villages that exist (an unknown code is ignored)
+        targets = list(session.scalars(select(Village.code).where(scope.where(Village.code))))
+
+    officers = dict(
+        session.execute(
+            select(officer_village.c.village_code, func.count(func.distinct(User.id)))
+            .join(User, User.id == officer_village.c.user_id)
+            .join(OfficerCertification, OfficerCertification.user_id == User.id)
+            .where(
+                scope.where(officer_village.c.village_code),
+                User.role == Role.OFFICER,
+                User.is_active_account.is_(True),
+                OfficerCertification.revoked_at.is_(None),
+            )
+            .group_by(officer_village.c.village_code)
+        ).all()
+    )
+    in_window = and_(
+        EventSummary.is_held.is_(True),
+        EventSummary.held_on >= start,
+        EventSummary.held_on <= today,
+    )
+    held = {
+        code: (count, gain, last, participants)
+        for code, count, gain, last, participants in session.execute(
+            select(
+                event_village.c.village_code,
+                func.count(),
+                func.avg(EventSummary.normalised_gain),
+                func.max(EventSummary.held_on),
+                func.sum(EventSummary.participants),
+            )
+            .join(EventSummary, EventSummary.event_id == event_village.c.event_id)
+            .where(in_window, scope.where(event_village.c.village_code))
+            .group_by(event_village.c.village_code)
+        )
+    }
+    topics: dict[str, set] = {}
+    for code, event_topics in session.execute(
+        select(event_village.c.village_code, EventSummary.topics)
+        .join(EventSummary, EventSummary.event_id == event_village.c.event_id)
+        .where(in_window, scope.where(event_village.c.village_code))
+    ):
+        topics.setdefault(code, set()).update(event_topics or ())
+
+    # A villager counts for the village of their profile; without one, the event's village.
+    home = func.coalesce(VillagerProfile.village_code, Event.village_code)
+    passed_query = (
+        select(home, func.count(func.distinct(Participation.user_id)))
+        .join(Event, Event.id == Participation.event_id)
+        .join(QuizAttempt, QuizAttempt.id == Participation.posttest_attempt_id)
+        .outerjoin(VillagerProfile, VillagerProfile.user_id == Participation.user_id)
+        .where(
+            Event.status.in_(("open", "closed")),
+            Event.held_on >= start,
+            Event.held_on <= today,
+            Participation.withdrawn_at.is_(None),
+            Participation.is_counted.is_(True),
+            QuizAttempt.status == "submitted",
+            QuizAttempt.passed.is_(True),
+        )
+        .group_by(home)
+    )
+    if scope.codes is not None:
+        passed_query = passed_query.where(
+            (VillagerProfile.village_code.in_(sorted(scope.codes)))
+            | (VillagerProfile.village_code.is_(None) & Event.village_code.in_(sorted(scope.codes)))
+        )
+    passed = dict(session.execute(passed_query).all())
+
+    designations = dict(
+        session.execute(
+            select(VillageDesignation.village_code, VillageDesignation.adult_population).where(
+                scope.where(VillageDesignation.village_code)
+            )
+        ).all()
+    )
+    latest: dict[str, rules.CertificateState] = {}
+    for code, issued_on, valid_until, revoked_at in session.execute(
+        select(
+            VillageCertificate.village_code,
+            VillageCertificate.issued_on,
+            VillageCertificate.valid_until,
+            VillageCertificate.revoked_at,
+        )
+        .where(scope.where(VillageCertificate.village_code))
+        .order_by(VillageCertificate.issued_on, VillageCertificate.created_at)
+    ):
+        latest[code] = rules.CertificateState(issued_on, valid_until, revoked_at is not None)
+
+    now = utcnow()
+    rows = []
+    for code in targets:
+        count, gain, last, participants = held.get(code, (0, None, None, 0))
+        facts = rules.Facts(
+            certified_officers=officers.get(code, 0),
+            events_held=count,
+            passed_villagers=passed.get(code, 0),
+            mean_gain=None if gain is None else round(float(gain), 2),
+            topics=frozenset(topics.get(code, ())),
+            adult_population=designations.get(code),
+        )
+        results = rules.evaluate(criteria, facts)
+        status, attention = rules.village_status(
+            code in designations,
+            results,
+            bool(count or facts.passed_villagers),
+            latest.get(code),
+            today,
+        )
+        rows.append(
+            {
+                "village_code": code,
+                "certified_officers": facts.certified_officers,
+                "events_held": facts.events_held,
+                "passed_villagers": facts.passed_villagers,
+                "passed_target": results[2].target,
+                "mean_gain": facts.mean_gain,
+                "topics": sorted(facts.topics),
+                "participants": int(participants or 0),
+                "criteria_met": sum(r.met for r in results),
+                "status": status.value,
+                "needs_attention": attention,
+                "last_event_on": last,
+                "computed_on": today,
+                "computed_at": now,
+            }
+        )
+    upsert_rows(VillageProgress, rows, ["village_code"], session=session)
+    return len(rows)
+
+
+def refresh_all(session: Session, today=None) -> int:
+    """Recompute every event summary and every village of the work area."""
+    summarise_events(session)
+    return refresh_villages(session, None, today)
+
+
+def is_stale(session: Session, today=None) -> bool:
+    """True when a day has passed since the work area was computed, or villages lack a row."""
+    today = today or today_local()
+    oldest, rows = session.execute(
+        select(func.min(VillageProgress.computed_on), func.count())
+        .join(Village, Village.code == VillageProgress.village_code)
+        .join(District, District.code == Village.district_code)
+        .where(District.regency_code.in_(work_area_codes()))
+    ).one()
+    return not rows or oldest < today or rows < len(work_area_village_codes(session))
+
+
+# ---- keeping it current ---------------------------------------------------------------------
+
+
+@dataclass
+class Pending:
+    events: set = field(default_factory=set)
+    villages: set = field(default_factory=set)
+    officers: set = field(default_factory=set)
+
+    def __bool__(self):
+        return bool(self.events or self.villages or self.officers)
+
+
+def pending(session: Session) -> Pending:
+    return session.info.setdefault(PENDING, Pending())
+
+
+def _changed(obj, *names) -> bool:
+    from sqlalchemy import inspect
+
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _old_and_new(obj, name) -> set:
+    from sqlalchemy import inspect
+
+    history = inspect(obj).attrs[name].history
+    return {v for v in chain(history.added, history.deleted, history.unchanged) if v}
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session, _flush_context):
+    todo = None
+    for obj in chain(session.new, session.dirty, session.deleted):
+        is_new_or_gone = obj in session.new or obj in session.deleted
+        if isinstance(obj, Event):
+            todo = todo or pending(session)
+            todo.events.add(obj.id)
+            todo.villages.add(obj.village_code)
+        elif isinstance(obj, Participation) and (
+            is_new_or_gone or _changed(obj, "is_counted", "withdrawn_at", "user_id")
+        ):
+            todo = todo or pending(session)
+            todo.events.add(obj.event_id)
+        elif isinstance(obj, VillagerProfile) and (is_new_or_gone or _changed(obj, "village_code")):
+            todo = todo or pending(session)
+            todo.villages.update(_old_and_new(obj, "village_code"))
+        elif isinstance(obj, OfficerCertification):
+            todo = todo or pending(session)
+            todo.officers.add(obj.user_id)
+        elif isinstance(obj, User) and obj.role == Role.OFFICER:
+            if is_new_or_gone or _changed(obj, "is_active_account", "villages"):
+                todo = todo or pending(session)
+                todo.officers.add(obj.id)
+                todo.villages.update(v.code for v in _old_and_new(obj, "villages"))
+        elif isinstance(obj, VillageDesignation | VillageCertificate):
+            todo = todo or pending(session)
+            todo.villages.add(obj.village_code)
+
+
+@attempt_finalized.connect
+def _on_attempt_finalized(_sender, context=None, **_extra):
+    from learning.extensions import db
+
+    if context and context.startswith("event:"):
+        pending(db.session()).events.add(context.removeprefix("event:"))
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_pending(session):
+    todo = session.info.pop(PENDING, None)
+    if not todo:
+        return
+    villages = set(todo.villages)
+    villages |= summarise_events(session, todo.events)
+    if todo.officers:
+        villages |= set(
+            session.scalars(
+                select(officer_village.c.village_code).where(
+                    officer_village.c.user_id.in_(sorted(todo.officers))
+                )
+            )
+        )
+    refresh_villages(session, villages)
+    session.info.pop(PENDING, None)  # the refresh itself flushed nothing of interest
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session):
+    session.info.pop(PENDING, None)

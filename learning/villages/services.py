@@ -1,0 +1,708 @@
+"""The office's programme: criteria, designations, certificates, dashboard queries."""
+
+import base64
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from learning.accounts.models import User, officer_village
+from learning.core.access import Role
+from learning.core.audit import record_audit
+from learning.core.database import write_intent
+from learning.core.errors import Refused
+from learning.core.time import today_local, utcnow
+from learning.events.models import Event, Participation, VillagerProfile, event_village
+from learning.extensions import db
+from learning.regions.models import District, Regency, Village
+from learning.regions.services import get_office, work_area_codes
+from learning.villages import progress, rules
+from learning.villages.models import (
+    CertificateSettings,
+    CertificationCriteria,
+    EventSummary,
+    VillageCertificate,
+    VillageDesignation,
+    VillageProgress,
+)
+
+
+class VillageError(Refused):
+    pass
+
+
+# ---- criteria and settings ------------------------------------------------------------------
+
+
+def get_criteria_row() -> CertificationCriteria:
+    """The office's criteria, created with the defaults on first use."""
+    row = db.session.get(CertificationCriteria, 1)
+    if row is None:
+        row = CertificationCriteria(id=1)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def get_criteria() -> rules.Criteria:
+    return progress.criteria_of(db.session.get(CertificationCriteria, 1))
+
+
+CRITERIA_FIELDS = (
+    "min_certified_officers",
+    "min_events",
+    "min_passed",
+    "passed_share_percent",
+    "min_gain",
+    "required_topics",
+    "window_months",
+    "validity_months",
+)
+
+
+def update_criteria(values: dict, actor) -> bool:
+    """Change the criteria (audited, before and after) and recompute every village."""
+    row = get_criteria_row()
+    before = {k: getattr(row, k) for k in CRITERIA_FIELDS}
+    after = {k: values.get(k, before[k]) for k in CRITERIA_FIELDS}
+    after["required_topics"] = sorted(after["required_topics"] or [])
+    if not after["required_topics"]:
+        raise VillageError(_("Pilih sekurang-kurangnya satu topik wajib."))
+    if after == {**before, "required_topics": sorted(before["required_topics"] or [])}:
+        return False
+    for key, value in after.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    row.updated_by_name = actor.display_name
+    changed = {k: [before[k], after[k]] for k in CRITERIA_FIELDS if before[k] != after[k]}
+    record_audit(actor, "criteria.changed", "criteria", 1, **{k: v for k, v in changed.items()})
+    db.session.flush()
+    progress.refresh_villages(db.session(), None)
+    return True
+
+
+def get_certificate_settings() -> CertificateSettings:
+    row = db.session.get(CertificateSettings, 1)
+    if row is None:
+        row = CertificateSettings(id=1)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+LOGO_MAX_BYTES = 300_000
+
+
+def logo_data_url(data: bytes) -> str:
+    """Check an uploaded logo (PNG or JPEG, at most 300 KB) and return it as a data: URL."""
+    if len(data) > LOGO_MAX_BYTES:
+        raise VillageError(_("Logo terlalu besar: paling besar 300 KB."))
+    for magic, mimetype in LOGO_TYPES.items():
+        if data.startswith(magic):
+            return f"data:{mimetype};base64,{base64.b64encode(data).decode('ascii')}"
+    raise VillageError(_("Logo harus berkas PNG atau JPEG."))
+
+
+def update_certificate_settings(values: dict, logo: bytes | None, remove_logo: bool, actor):
+    row = get_certificate_settings()
+    problem = rules.check_number_format(values["number_format"])
+    if problem:
+        raise VillageError(
+            _(
+                "Format nomor tidak dapat dipakai. Gunakan {nomor} dan {tahun}, boleh juga "
+                "{bulan}, {bulan_romawi} dan {kode_desa}; misalnya {nomor:03}/DSHK/{tahun}."
+            )
+        )
+    changed = []
+    for key in ("signatory_name", "signatory_nip", "signatory_title", "place", "number_format"):
+        value = (values.get(key) or "").strip()
+        if getattr(row, key) != value:
+            changed.append(key)
+            setattr(row, key, value)
+    if logo:
+        row.logo_data_url = logo_data_url(logo)
+        changed.append("logo")
+    elif remove_logo and row.logo_data_url:
+        row.logo_data_url = None
+        changed.append("logo")
+    if changed:
+        record_audit(actor, "certificate.settings_changed", "settings", 1, fields=changed)
+    return changed
+
+
+# ---- designation ----------------------------------------------------------------------------
+
+
+def get_village(code: str) -> Village | None:
+    return db.session.get(Village, code)
+
+
+def in_work_area(village: Village) -> bool:
+    return village.code[:5] in work_area_codes()
+
+
+def get_designation(code: str) -> VillageDesignation | None:
+    return db.session.scalars(
+        select(VillageDesignation).where(VillageDesignation.village_code == code)
+    ).first()
+
+
+def designate(village: Village, decree_number: str, decree_date: date, adult_population, actor):
+    """Designate a village "desa binaan" by decree, or correct the decree's details (audited)."""
+    if not in_work_area(village):
+        raise VillageError(_("Desa ini di luar wilayah kerja kantor."), 403)
+    designation = get_designation(village.code)
+    details = {
+        "decree_number": decree_number.strip(),
+        "decree_date": decree_date,
+        "adult_population": adult_population or None,
+    }
+    if designation is None:
+        designation = VillageDesignation(
+            id=uuid.uuid4(), village_code=village.code, designated_by_name=actor.display_name
+        )
+        db.session.add(designation)
+        action = "village.designated"
+    else:
+        action = "village.designation_changed"
+        if all(getattr(designation, k) == v for k, v in details.items()):
+            return designation
+    for key, value in details.items():
+        setattr(designation, key, value)
+    record_audit(actor, action, "village", village.code, **details)
+    db.session.flush()
+    return designation
+
+
+# ---- progress and status --------------------------------------------------------------------
+
+
+@dataclass
+class VillageState:
+    village: Village
+    progress: VillageProgress | None
+    designation: VillageDesignation | None
+    results: list[rules.Result]
+    status: rules.Status
+    needs_attention: bool
+    certificate: VillageCertificate | None  # the latest
+
+
+def _facts(row: VillageProgress | None, designation: VillageDesignation | None) -> rules.Facts:
+    if row is None:
+        return rules.Facts(adult_population=designation.adult_population if designation else None)
+    return rules.Facts(
+        certified_officers=row.certified_officers,
+        events_held=row.events_held,
+        passed_villagers=row.passed_villagers,
+        mean_gain=row.mean_gain,
+        topics=frozenset(row.topics or ()),
+        adult_population=designation.adult_population if designation else None,
+    )
+
+
+def results_of(row: VillageProgress | None, designation=None, criteria=None) -> list[rules.Result]:
+    return rules.evaluate(criteria or get_criteria(), _facts(row, designation))
+
+
+def in_own_write_transaction(work) -> None:
+    """Run `work(session)` in a transaction of its own that may write, and commit it.
+
+    Pages that read progress call this only when it is stale (once a day, or after the work
+    area grew): on SQLite the transaction then begins IMMEDIATE instead of failing to upgrade
+    a read lock.
+    """
+    db.session.rollback()
+    with write_intent():
+        work(db.session())
+        db.session.commit()
+
+
+def ensure_fresh() -> None:
+    """Recompute the work area's progress if a day has passed since it was computed."""
+    if progress.is_stale(db.session()):
+        in_own_write_transaction(progress.refresh_all)
+
+
+def village_state(village: Village, recompute: bool = False) -> VillageState:
+    """A village's criteria and status; `recompute` counts again from the data first."""
+    row = db.session.get(VillageProgress, village.code)
+    if recompute or row is None or row.computed_on < today_local():
+        if recompute:
+            progress.refresh_villages(db.session(), [village.code])
+        else:
+            in_own_write_transaction(lambda s: progress.refresh_villages(s, [village.code]))
+        row = db.session.get(VillageProgress, village.code)
+        db.session.refresh(row)
+    designation = get_designation(village.code)
+    return VillageState(
+        village=village,
+        progress=row,
+        designation=designation,
+        results=results_of(row, designation),
+        status=rules.Status(row.status),
+        needs_attention=row.needs_attention,
+        certificate=latest_certificate(village.code),
+    )
+
+
+# ---- certificates ---------------------------------------------------------------------------
+
+
+def latest_certificate(code: str) -> VillageCertificate | None:
+    return db.session.scalars(
+        select(VillageCertificate)
+        .where(VillageCertificate.village_code == code)
+        .order_by(VillageCertificate.issued_on.desc(), VillageCertificate.created_at.desc())
+    ).first()
+
+
+def list_certificates(code: str) -> list[VillageCertificate]:
+    return list(
+        db.session.scalars(
+            select(VillageCertificate)
+            .where(VillageCertificate.village_code == code)
+            .order_by(VillageCertificate.issued_on.desc(), VillageCertificate.created_at.desc())
+        )
+    )
+
+
+def certificate_status(certificate: VillageCertificate, today: date | None = None) -> str:
+    """valid | expired | revoked."""
+    if certificate.revoked_at is not None:
+        return "revoked"
+    return "valid" if certificate.valid_until >= (today or today_local()) else "expired"
+
+
+def issue_certificate(village: Village, actor, override_reason: str | None = None):
+    """Issue a certificate when every criterion is met, or with an override and its reason."""
+    state = village_state(village, recompute=True)
+    if state.status == rules.Status.TERSERTIFIKASI:
+        raise VillageError(_("Desa ini sudah memiliki sertifikat yang berlaku."), 409)
+    reason = (override_reason or "").strip() or None
+    refusal = rules.can_issue(state.designation is not None, state.results, reason)
+    if refusal == "not_designated":
+        raise VillageError(_("Tetapkan desa ini sebagai desa binaan dulu (nomor dan tanggal SK)."))
+    if refusal == "unmet":
+        raise VillageError(
+            _("Belum semua kriteria terpenuhi. Untuk tetap menerbitkan, tulis alasannya.")
+        )
+    if refusal == "reason_too_short":
+        raise VillageError(_("Tulis alasan penerbitan tanpa semua kriteria (minimal 20 huruf)."))
+    settings = get_certificate_settings()
+    if not settings.signatory_name.strip() or not settings.signatory_nip.strip():
+        raise VillageError(_("Isi nama dan NIP penandatangan di pengaturan sertifikat dulu."))
+    criteria = get_criteria()
+    today = today_local()
+    sequence = (
+        db.session.scalar(
+            select(func.max(VillageCertificate.sequence)).where(
+                VillageCertificate.year == today.year
+            )
+        )
+        or 0
+    ) + 1
+    all_met = all(r.met for r in state.results)
+    certificate = VillageCertificate(
+        id=uuid.uuid4(),
+        number=rules.format_number(settings.number_format, sequence, today, village.code),
+        year=today.year,
+        sequence=sequence,
+        village_code=village.code,
+        verify_token=secrets.token_urlsafe(18),
+        issued_on=today,
+        valid_until=rules.valid_until(today, criteria),
+        snapshot=[
+            {"key": r.key, "value": r.value, "target": r.target, "met": r.met}
+            for r in state.results
+        ],
+        override_reason=None if all_met else reason,
+        issued_by_name=actor.display_name,
+        office_name=(get_office().name if get_office() else ""),
+        signatory_name=settings.signatory_name.strip(),
+        signatory_nip=settings.signatory_nip.strip(),
+        signatory_title=settings.signatory_title.strip(),
+        place=settings.place.strip(),
+    )
+    db.session.add(certificate)
+    record_audit(
+        actor,
+        "certificate.issued" if all_met else "certificate.issued_override",
+        "village",
+        village.code,
+        number=certificate.number,
+        **({} if all_met else {"reason": reason}),
+    )
+    db.session.flush()
+    return certificate
+
+
+def get_certificate(certificate_id) -> VillageCertificate | None:
+    try:
+        return db.session.get(VillageCertificate, uuid.UUID(str(certificate_id)))
+    except ValueError:
+        return None
+
+
+def get_certificate_by_token(token: str) -> VillageCertificate | None:
+    if not token or len(token) > 40:
+        return None
+    return db.session.scalars(
+        select(VillageCertificate).where(VillageCertificate.verify_token == token)
+    ).first()
+
+
+def revoke_certificate(certificate: VillageCertificate, reason: str, actor) -> None:
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise VillageError(_("Tulis alasan pencabutan (minimal 10 huruf)."))
+    if certificate.revoked_at is not None:
+        raise VillageError(_("Sertifikat ini sudah dicabut."), 409)
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason
+    certificate.revoked_by_name = actor.display_name
+    record_audit(
+        actor,
+        "certificate.revoked",
+        "village",
+        certificate.village_code,
+        number=certificate.number,
+        reason=reason,
+    )
+    db.session.flush()
+
+
+# ---- the dashboard --------------------------------------------------------------------------
+
+SORTS = {
+    "kode": (Village.code,),
+    "nama": (Village.name, Village.code),
+    "kemajuan": (func.coalesce(VillageProgress.criteria_met, 0).desc(), Village.code),
+    "peserta": (func.coalesce(VillageProgress.participants, 0).desc(), Village.code),
+    "acara": (VillageProgress.last_event_on.desc().nulls_last(), Village.code),
+}
+PAGE_SIZE = 50
+
+
+@dataclass
+class Filters:
+    regency: str = ""
+    district: str = ""
+    status: str = ""
+    officer: str = ""
+    q: str = ""
+    sort: str = "kode"
+    page: int = 1
+
+
+def _filtered(filters: Filters, with_status: bool = True):
+    query = (
+        select(Village, VillageProgress)
+        .join(District, District.code == Village.district_code)
+        .outerjoin(VillageProgress, VillageProgress.village_code == Village.code)
+        .where(District.regency_code.in_(work_area_codes()))
+    )
+    if filters.regency:
+        query = query.where(District.regency_code == filters.regency)
+    if filters.district:
+        query = query.where(Village.district_code == filters.district)
+    if filters.q:
+        query = query.where(Village.name.ilike(f"%{filters.q.strip()}%"))
+    if filters.officer:
+        try:
+            officer_id = uuid.UUID(filters.officer)
+        except ValueError:
+            officer_id = None
+        query = query.where(
+            Village.code.in_(
+                select(officer_village.c.village_code).where(
+                    officer_village.c.user_id == officer_id
+                )
+            )
+        )
+    if with_status and filters.status:
+        status = VillageProgress.status
+        if filters.status == rules.Status.BELUM_DIBINA:
+            query = query.where(or_(status.is_(None), status == filters.status))
+        elif filters.status == "perlu_perhatian":
+            query = query.where(VillageProgress.needs_attention.is_(True))
+        else:
+            query = query.where(status == filters.status)
+    return query
+
+
+def dashboard_page(filters: Filters):
+    """One page of villages with their progress, the total, and the number of pages."""
+    query = _filtered(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, filters.page), pages)
+    rows = db.session.execute(
+        query.order_by(*SORTS.get(filters.sort, SORTS["kode"]))
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return rows, total, page, pages
+
+
+def status_counts(filters: Filters) -> dict[str, int]:
+    """Villages by status in the filtered area (the status filter itself left out)."""
+    sub = _filtered(filters, with_status=False).subquery()
+    counts = dict(
+        db.session.execute(
+            select(func.coalesce(sub.c.status, "belum_dibina"), func.count()).group_by(
+                func.coalesce(sub.c.status, "belum_dibina")
+            )
+        ).all()
+    )
+    return {s.value: counts.get(s.value, 0) for s in rules.STATUS_ORDER}
+
+
+def attention_count(filters: Filters) -> int:
+    sub = _filtered(filters, with_status=False).subquery()
+    return db.session.scalar(
+        select(func.count()).select_from(sub).where(sub.c.needs_attention.is_(True))
+    )
+
+
+def monthly_figures(filters: Filters, months: int = 12):
+    """Participants and mean pre/post scores per month of the last `months`, from summaries."""
+    today = today_local()
+    first = date(today.year, today.month, 1)
+    from learning.core.time import add_months
+
+    start = add_months(first, -(months - 1))
+    query = (
+        select(
+            EventSummary.held_on,
+            func.sum(EventSummary.participants),
+            func.sum(EventSummary.pairs),
+            func.sum(EventSummary.pre_mean * EventSummary.pairs),
+            func.sum(EventSummary.post_mean * EventSummary.pairs),
+        )
+        .join(Village, Village.code == EventSummary.village_code)
+        .join(District, District.code == Village.district_code)
+        .where(
+            EventSummary.is_held.is_(True),
+            EventSummary.held_on >= start,
+            EventSummary.held_on <= today,
+            District.regency_code.in_(work_area_codes()),
+        )
+        .group_by(EventSummary.held_on)
+    )
+    if filters.regency:
+        query = query.where(District.regency_code == filters.regency)
+    if filters.district:
+        query = query.where(Village.district_code == filters.district)
+    buckets = {add_months(start, i): [0, 0, 0.0, 0.0] for i in range(months)}
+    for held_on, participants, pairs, pre_sum, post_sum in db.session.execute(query):
+        bucket = buckets[date(held_on.year, held_on.month, 1)]
+        bucket[0] += int(participants or 0)
+        bucket[1] += int(pairs or 0)
+        bucket[2] += float(pre_sum or 0)
+        bucket[3] += float(post_sum or 0)
+    return [
+        {
+            "month": month,
+            "participants": p,
+            "pre": round(pre / pairs, 1) if pairs else None,
+            "post": round(post / pairs, 1) if pairs else None,
+        }
+        for month, (p, pairs, pre, post) in buckets.items()
+    ]
+
+
+def regencies_of_work_area() -> list[Regency]:
+    return list(
+        db.session.scalars(
+            select(Regency).where(Regency.code.in_(work_area_codes())).order_by(Regency.code)
+        )
+    )
+
+
+def districts_of(regency_code: str | None) -> list[District]:
+    codes = [regency_code] if regency_code else work_area_codes()
+    return list(
+        db.session.scalars(
+            select(District).where(District.regency_code.in_(codes)).order_by(District.code)
+        )
+    )
+
+
+def export_rows(filters: Filters):
+    """Every village of the filtered area with its criteria: rows for CSV and XLSX."""
+    criteria = get_criteria()
+    designations = {d.village_code: d for d in db.session.scalars(select(VillageDesignation))}
+    certificates = {}
+    for certificate in db.session.scalars(
+        select(VillageCertificate).order_by(
+            VillageCertificate.issued_on, VillageCertificate.created_at
+        )
+    ):
+        certificates[certificate.village_code] = certificate
+    for village, row in db.session.execute(_filtered(filters).order_by(Village.code)):
+        designation = designations.get(village.code)
+        results = results_of(row, designation, criteria)
+        certificate = certificates.get(village.code)
+        yield (
+            village.code,
+            village.name,
+            village.district.name,
+            village.district.regency.name,
+            row.status if row else rules.Status.BELUM_DIBINA.value,
+            designation.decree_number if designation else "",
+            designation.decree_date if designation else None,
+            *(r.value for r in results),
+            sum(r.met for r in results),
+            row.participants if row else 0,
+            row.last_event_on if row else None,
+            certificate.number if certificate else "",
+            certificate.valid_until if certificate else None,
+            certificate_status(certificate) if certificate else "",
+        )
+
+
+EXPORT_HEADER = [
+    "kode_desa",
+    "desa",
+    "kecamatan",
+    "kabupaten",
+    "status",
+    "nomor_sk",
+    "tanggal_sk",
+    "petugas_bersertifikat",
+    "acara_12_bulan",
+    "warga_lulus_post_test",
+    "rerata_gain_ternormalisasi",
+    "topik_tercakup",
+    "kriteria_terpenuhi",
+    "peserta_12_bulan",
+    "acara_terakhir",
+    "nomor_sertifikat",
+    "sertifikat_berlaku_sampai",
+    "status_sertifikat",
+]
+
+
+# ---- one village ----------------------------------------------------------------------------
+
+
+def village_events(code: str) -> list[tuple[Event, EventSummary | None]]:
+    return list(
+        db.session.execute(
+            select(Event, EventSummary)
+            .join(event_village, event_village.c.event_id == Event.id)
+            .outerjoin(EventSummary, EventSummary.event_id == Event.id)
+            .where(event_village.c.village_code == code)
+            .order_by(Event.held_on.desc())
+        ).all()
+    )
+
+
+def village_officers(code: str) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(officer_village, officer_village.c.user_id == User.id)
+            .where(officer_village.c.village_code == code, User.role == Role.OFFICER)
+            .order_by(User.display_name)
+        )
+    )
+
+
+def village_demographics(code: str) -> dict[str, dict[str, int]]:
+    """Counted participants of the village's events by gender and by age group."""
+    base = (
+        select(Participation)
+        .join(event_village, event_village.c.event_id == Participation.event_id)
+        .where(
+            event_village.c.village_code == code,
+            Participation.withdrawn_at.is_(None),
+            Participation.is_counted.is_(True),
+        )
+        .subquery()
+    )
+    out = {}
+    for attr in ("gender", "age_group"):
+        column = base.c[attr]
+        out[attr] = {
+            value or "–": count
+            for value, count in db.session.execute(
+                select(column, func.count()).group_by(column).order_by(column)
+            )
+        }
+    return out
+
+
+def villagers_of(code: str) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(VillagerProfile)
+        .where(VillagerProfile.village_code == code)
+    )
+
+
+def officer_villages(user: User):
+    """The officer's villages with their progress and what each still needs."""
+    criteria = get_criteria()
+    codes = [v.code for v in user.villages]
+    rows = {
+        r.village_code: r
+        for r in db.session.scalars(
+            select(VillageProgress).where(VillageProgress.village_code.in_(codes))
+        )
+    }
+    designations = {
+        d.village_code: d
+        for d in db.session.scalars(
+            select(VillageDesignation).where(VillageDesignation.village_code.in_(codes))
+        )
+    }
+    return [
+        (
+            village,
+            rows.get(village.code),
+            results_of(rows.get(village.code), designations.get(village.code), criteria),
+        )
+        for village in user.villages
+    ]
+
+
+def designations_for(codes: list[str] | None = None) -> dict[str, VillageDesignation]:
+    """Designations of these villages (every designation when None)."""
+    query = select(VillageDesignation)
+    if codes is not None:
+        query = query.where(VillageDesignation.village_code.in_(codes))
+    return {d.village_code: d for d in db.session.scalars(query)}
+
+
+@dataclass
+class TimelineItem:
+    day: date
+    kind: str  # event | designated | issued | revoked
+    title: str
+    link: tuple | None = None  # (endpoint, kwargs)
+
+
+def village_timeline(code: str) -> list[TimelineItem]:
+    """What happened in the village's programme, newest first."""
+    from learning.core.time import WIB
+
+    items = [
+        TimelineItem(event.held_on, "event", event.title, ("events.show", {"event_id": event.id}))
+        for event, _summary in village_events(code)
+    ]
+    designation = get_designation(code)
+    if designation is not None:
+        items.append(TimelineItem(designation.decree_date, "designated", designation.decree_number))
+    for certificate in list_certificates(code):
+        link = ("villages.certificate", {"certificate_id": certificate.id})
+        items.append(TimelineItem(certificate.issued_on, "issued", certificate.number, link))
+        if certificate.revoked_at is not None:
+            day = certificate.revoked_at.astimezone(WIB).date()
+            items.append(TimelineItem(day, "revoked", certificate.number, link))
+    return sorted(items, key=lambda i: i.day, reverse=True)
