@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from learning.events.views import bp as events_bp
     from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
+    from learning.villages.guide import bp as guide_bp
     from learning.villages.views import bp as villages_bp
     from learning.villages.views import verify_bp
     from quizzes.views import bp as quizzes_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         kiosk_bp,
         villages_bp,
         verify_bp,
+        guide_bp,
     ):
         app.register_blueprint(bp)
     LANDING_PAGES.update(admin="accounts.office_home", officer="lessons.index")
@@ -110,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         ("quizzes.manage_index", _l("Kuis"), admin),
         ("regions.manage_work_area", _l("Wilayah kerja"), admin),
         ("accounts.manage_audit", _l("Log audit"), admin),
+        ("guide.index", _l("Panduan"), frozenset({Role.ADMIN, Role.OFFICER})),
     ]
 
 

@@ -42,6 +42,38 @@ AUDIT_ACTIONS = {
     "question.reviewed": _l("Soal ditinjau"),
     "officer.certified": _l("Petugas tersertifikasi"),
     "officer.certification_revoked": _l("Sertifikasi petugas dicabut"),
+    "user.pin_set": _l("PIN kios diatur"),
+    "event.created": _l("Acara dijadwalkan"),
+    "event.open": _l("Acara dibuka"),
+    "event.closed": _l("Acara ditutup"),
+    "event.scheduled": _l("Acara dijadwalkan ulang"),
+    "event.paper_entered": _l("Jawaban lembar kertas dimasukkan"),
+    "event.report_exported": _l("Laporan acara diunduh"),
+    "kiosk.started": _l("Tablet kios dimulai"),
+    "kiosk.ended": _l("Tablet kios diakhiri"),
+    "villager.viewed": _l("Data warga dilihat"),
+    "villager.exported": _l("Data warga diekspor"),
+    "villager.corrected": _l("Data warga dikoreksi"),
+    "villager.consent_withdrawn": _l("Persetujuan warga ditarik"),
+    "villager.anonymised": _l("Data warga dianonimkan"),
+    "villager.duplicate_confirmed": _l("Warga ganda digabung"),
+    "villager.duplicate_rejected": _l("Warga ganda ditolak"),
+    "village.designated": _l("Desa ditetapkan desa binaan"),
+    "village.designation_changed": _l("Penetapan desa binaan diubah"),
+    "criteria.changed": _l("Kriteria desa diubah"),
+    "certificate.issued": _l("Sertifikat desa diterbitkan"),
+    "certificate.issued_override": _l("Sertifikat desa diterbitkan dengan pengecualian"),
+    "certificate.revoked": _l("Sertifikat desa dicabut"),
+    "certificate.settings_changed": _l("Pengaturan sertifikat diubah"),
+}
+# The audit page's filter: groups of actions by the start of their name.
+AUDIT_GROUPS = {
+    "sertifikasi": (_l("Sertifikasi desa"), ("village.", "criteria.", "certificate.")),
+    "akun": (_l("Akun dan petugas"), ("user.", "officer.")),
+    "konten": (_l("Pelajaran dan soal"), ("lesson.", "question.", "provision.")),
+    "acara": (_l("Acara dan kios"), ("event.", "kiosk.")),
+    "data-pribadi": (_l("Data pribadi warga"), ("villager.",)),
+    "wilayah": (_l("Wilayah kerja"), ("office.",)),
 }
 AUDIT_DETAILS = {
     "before": _l("sebelum"),
@@ -51,6 +83,23 @@ AUDIT_DETAILS = {
     "version": _l("versi"),
     "note": _l("catatan"),
     "requires_reread": _l("wajib dibaca ulang"),
+    "decree_number": _l("nomor SK"),
+    "decree_date": _l("tanggal SK"),
+    "adult_population": _l("penduduk dewasa"),
+    "number": _l("nomor"),
+    "reason": _l("alasan"),
+    "fields": _l("isian"),
+    "village": _l("desa"),
+    "held_on": _l("tanggal"),
+    "format": _l("format"),
+    "min_certified_officers": _l("petugas bersertifikat"),
+    "min_events": _l("acara"),
+    "min_passed": _l("warga lulus"),
+    "passed_share_percent": _l("persen penduduk dewasa"),
+    "min_gain": _l("peningkatan"),
+    "required_topics": _l("topik wajib"),
+    "window_months": _l("jangka waktu (bulan)"),
+    "validity_months": _l("masa berlaku (bulan)"),
 }
 
 
@@ -281,4 +330,11 @@ def office_home():
 @bp.route("/manage/audit")
 @role_required(Role.ADMIN)
 def manage_audit():
-    return render_template("accounts/manage/audit.html", entries=list_audit_entries(limit=500))
+    group = request.args.get("jenis", "")
+    prefixes = AUDIT_GROUPS[group][1] if group in AUDIT_GROUPS else None
+    return render_template(
+        "accounts/manage/audit.html",
+        entries=list_audit_entries(limit=500, action_prefixes=prefixes),
+        groups=AUDIT_GROUPS,
+        group=group if prefixes else "",
+    )

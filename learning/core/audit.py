@@ -1,6 +1,6 @@
 """Write and read the audit log."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from learning.core.models import AuditEntry
 from learning.extensions import db
@@ -28,9 +28,13 @@ def _plain(value):
     return str(value)
 
 
-def list_audit_entries(limit: int = 200, target_type: str | None = None) -> list[AuditEntry]:
-    """Return the newest audit entries first."""
+def list_audit_entries(
+    limit: int = 200, target_type: str | None = None, action_prefixes=None
+) -> list[AuditEntry]:
+    """Return the newest audit entries first, of actions starting with one of the prefixes."""
     query = select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)
     if target_type:
         query = query.where(AuditEntry.target_type == target_type)
+    if action_prefixes:
+        query = query.where(or_(*(AuditEntry.action.startswith(p) for p in action_prefixes)))
     return list(db.session.scalars(query))

@@ -1,7 +1,7 @@
 """The office's dashboard, a village's page, certificates, criteria, and public verification."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -53,6 +53,13 @@ TOPIC_LABELS = {
     "tppm": _l("TPPM (penyelundupan manusia)"),
     "pelaporan": _l("Melapor dan minta bantuan"),
 }
+CRITERION_SHORT = {
+    "officers": _l("PIMPASA"),
+    "events": _l("Acara"),
+    "passed": _l("Lulus"),
+    "gain": _l("Peningkatan"),
+    "topics": _l("Topik"),
+}
 SORT_LABELS = {
     "kode": _l("Kode wilayah"),
     "nama": _l("Nama desa"),
@@ -78,19 +85,28 @@ def _topic_label(key) -> str:
     return str(TOPIC_LABELS.get(key, key))
 
 
+@bp.app_template_filter("gain")
+def _gain(value) -> str:
+    """A normalised gain as people write it: 0,35 (0.35 in English)."""
+    return "–" if value is None else format_decimal(value, "0.00")
+
+
 @bp.app_template_global()
 def criterion_value(result) -> str:
     """A criterion's value as people read it: '1 dari 2', '0,35 (target 0,30)'."""
-    from flask_babel import format_decimal
+    return snapshot_value({"key": result.key, "value": result.value, "target": result.target})
 
-    if result.key == "gain":
-        value = "–" if result.value is None else format_decimal(result.value, "0.00")
+
+@bp.app_template_global()
+def snapshot_value(item: dict) -> str:
+    """The same for a criterion kept in a certificate's snapshot."""
+    if item["key"] == "gain":
         return _(
             "%(value)s (target %(target)s)",
-            value=value,
-            target=format_decimal(result.target, "0.00"),
+            value=_gain(item["value"]),
+            target=_gain(item["target"]),
         )
-    return _("%(value)s dari %(target)s", value=result.value or 0, target=result.target)
+    return _("%(value)s dari %(target)s", value=item["value"] or 0, target=item["target"])
 
 
 def _filters() -> services.Filters:
@@ -153,6 +169,7 @@ def dashboard():
         officers=list_staff(Role.OFFICER),
         status_labels=STATUS_LABELS,
         sort_labels=SORT_LABELS,
+        criteria_short=CRITERION_SHORT,
         criteria=criteria,
     )
 
