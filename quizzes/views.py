@@ -146,6 +146,7 @@ def question(attempt_id, n):
     answered = services.effective_answers(attempt)
     if attempt.quiz.feedback == "each" and item["v"] in answered:
         return redirect(url_for("quizzes.feedback", attempt_id=attempt.id, n=n))  # answer is final
+    token = session_token(attempt)
     return render_template(
         "quizzes/question.html",
         attempt=attempt,
@@ -154,9 +155,51 @@ def question(attempt_id, n):
         options=[options[i] for i in item["o"]],
         chosen=answered.get(item["v"]),
         answered=answered,
-        token=session_token(attempt),
+        token=token,
         client_answer_id=uuid.uuid4(),
+        offline=_offline_data(attempt, n, token, answered),
     )
+
+
+def _offline_data(attempt, n: int, token: str | None, answered: dict) -> dict:
+    """What the page needs to carry on without the server: the attempt's questions in the order
+    shown (never which option is right), where to send answers, and the texts of the outbox."""
+    versions = services.item_versions(attempt)
+    questions = []
+    for item, version in zip(attempt.items, versions, strict=True):
+        by_id = {o["id"]: o["text"] for o in version.options}
+        questions.append(
+            {
+                "v": str(version.id),
+                "text": version.text,
+                "multiple": version.question.kind == "multiple",
+                "options": [{"id": i, "text": by_id[i]} for i in item["o"]],
+            }
+        )
+    return {
+        "attempt": str(attempt.id),
+        "n": n,
+        "token": token,
+        "feedback": attempt.quiz.feedback,
+        "answerUrl": url_for("quizzes.answer", attempt_id=attempt.id),
+        "submitUrl": url_for("quizzes.submit", attempt_id=attempt.id),
+        "finishUrl": url_for("quizzes.finish", attempt_id=attempt.id),
+        "questionUrl": url_for("quizzes.question", attempt_id=attempt.id, n=0)[:-1],
+        "answered": [str(v) for v in answered],
+        "questions": questions,
+        "texts": {
+            "question": _("Soal %(n)s dari %(total)s", n="{n}", total=len(questions)),
+            "doneTitle": _("Jawaban tersimpan di tablet ini"),
+            "done": _(
+                "Koneksi ke server sedang terputus. Semua jawaban Anda tersimpan di tablet ini "
+                "dan dikirim otomatis begitu koneksi kembali, juga setelah tablet dipakai orang "
+                "berikutnya."
+            ),
+            "submit": _("Kumpulkan jawaban"),
+            "submitted": _("Terima kasih. Jawaban akan dikumpulkan begitu koneksi kembali."),
+            "missing": _("Soal yang belum dijawab dihitung salah."),
+        },
+    }
 
 
 @bp.route("/attempts/<attempt_id>/answers", methods=["POST"])

@@ -56,6 +56,22 @@ def set_language(code):
     return response
 
 
+@bp.route("/sw.js")
+@public
+def service_worker():
+    """The service worker, served from the root so that it may control every page.
+
+    Browsers run it only in a secure context: over HTTPS with the office's local authority in
+    field mode, or on 127.0.0.1. Elsewhere the answer outbox still works without it.
+    """
+    offline_page = render_template("core/offline.html")
+    response = make_response(render_template("core/sw.js", offline_page=offline_page))
+    response.mimetype = "text/javascript"
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.route("/healthz")
 @public
 def healthz():
