@@ -42,3 +42,14 @@ def upsert_rows(model, rows: list[dict], index_elements: list[str], session=None
             set_={c: statement.excluded[c] for c in columns},
         )
         session.execute(statement)
+
+
+def insert_ignore_rows(model, rows: list[dict], index_elements: list[str], session=None) -> None:
+    """Insert the rows whose key is not there yet (one statement)."""
+    if not rows:
+        return
+    session = session or db.session
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(model.__table__).values(rows)
+    session.execute(statement.on_conflict_do_nothing(index_elements=index_elements))

@@ -89,6 +89,19 @@ class EventSummary(db.Model):
     __table_args__ = (Index("ix_event_summary_village_held", "village_code", "held_on"),)
 
 
+class ProgressPending(db.Model):
+    """An event, village or officer whose figures changed since progress was last computed.
+
+    Written in the transaction of the change (one small insert, so a tablet's submit stays
+    quick); the pages that show progress compute it first (`progress.catch_up`).
+    """
+
+    __tablename__ = "progress_pending"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # event | village | officer
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class VillageProgress(db.Model):
     """A village's criteria values and status, computed by SQL aggregation and kept current."""
 

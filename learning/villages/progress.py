@@ -4,11 +4,13 @@ Two derived tables: `event_summary` (one row an event: participants, tests, mean
 and `village_progress` (one row a village of the work area: the criteria values and status).
 Dashboards read only these. They are refreshed
 
-- for the events and villages touched, in the same transaction as the change: results
-  (`attempt_finalized`), events, participations, villager profiles, officers' villages and
-  certifications, designations and certificates (a session hook notices them);
+- for the events and villages touched since last time (`catch_up`): the transaction of a
+  change only notes what it touched in `progress_pending` (results via `attempt_finalized`;
+  events, participations, villager profiles, officers' villages and certifications,
+  designations and certificates through a session hook), so a tablet's submit stays short,
+  and the pages that show progress compute it first;
 - for the whole work area when a day has passed (the 12-month window moves), when the
-  criteria change, or when the work area grows (`ensure_fresh`).
+  criteria change, or when the work area grows.
 
 No query here reads answers, and none loops over attempts in Python.
 """
@@ -17,14 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from itertools import chain
 
-from sqlalchemy import and_, case, event, func, select
+from sqlalchemy import and_, case, delete, event, func, select
 from sqlalchemy.orm import Session, aliased
 
 from learning.accounts.models import User, officer_village
 from learning.core.access import Role
 from learning.core.signals import attempt_finalized
 from learning.core.time import today_local, utcnow
-from learning.core.upsert import upsert_rows
+from learning.core.upsert import insert_ignore_rows, upsert_rows
 from learning.events import rules as event_rules
 from learning.events.models import Event, Participation, VillagerProfile, event_village
 from learning.lessons.models import Lesson
@@ -34,6 +36,7 @@ from learning.villages import rules
 from learning.villages.models import (
     CertificationCriteria,
     EventSummary,
+    ProgressPending,
     VillageCertificate,
     VillageDesignation,
     VillageProgress,
@@ -345,8 +348,9 @@ def _old_and_new(obj, name) -> set:
 @event.listens_for(Session, "after_flush")
 def _collect(session, _flush_context):
     todo = None
-    for obj in chain(session.new, session.dirty, session.deleted):
-        is_new_or_gone = obj in session.new or obj in session.deleted
+    new, deleted = session.new, session.deleted  # each access builds a new set
+    for obj in chain(new, session.dirty, deleted):
+        is_new_or_gone = obj in new or obj in deleted
         if isinstance(obj, Event):
             todo = todo or pending(session)
             todo.events.add(obj.id)
@@ -381,24 +385,55 @@ def _on_attempt_finalized(_sender, context=None, **_extra):
 
 
 @event.listens_for(Session, "before_commit")
-def _refresh_pending(session):
+def _remember_pending(session):
     todo = session.info.pop(PENDING, None)
     if not todo:
         return
-    villages = set(todo.villages)
-    villages |= summarise_events(session, todo.events)
-    if todo.officers:
-        villages |= set(
-            session.scalars(
-                select(officer_village.c.village_code).where(
-                    officer_village.c.user_id.in_(sorted(todo.officers))
-                )
-            )
-        )
-    refresh_villages(session, villages)
-    session.info.pop(PENDING, None)  # the refresh itself flushed nothing of interest
+    rows = [{"kind": "event", "key": str(k)} for k in todo.events]
+    rows += [{"kind": "village", "key": str(k)} for k in todo.villages]
+    rows += [{"kind": "officer", "key": str(k)} for k in todo.officers]
+    insert_ignore_rows(ProgressPending, rows, ["kind", "key"], session=session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_pending(session):
     session.info.pop(PENDING, None)
+
+
+def has_pending(session: Session) -> bool:
+    return session.scalar(select(ProgressPending.kind).limit(1)) is not None
+
+
+def catch_up(session: Session) -> int:
+    """Compute the progress of what changed since last time; return the villages recomputed.
+
+    The pending rows are deleted first (RETURNING what they were): a change committed while
+    this runs leaves a new row for the next time, never a lost one.
+    """
+    rows = session.execute(
+        delete(ProgressPending).returning(ProgressPending.kind, ProgressPending.key)
+    ).all()
+    if not rows:
+        return 0
+    keys: dict[str, set] = {"event": set(), "village": set(), "officer": set()}
+    for kind, key in rows:
+        keys[kind].add(key)
+    villages = keys["village"] | summarise_events(session, keys["event"])
+    if keys["officer"]:
+        villages |= set(
+            session.scalars(
+                select(officer_village.c.village_code).where(
+                    officer_village.c.user_id.in_(sorted(uuid.UUID(k) for k in keys["officer"]))
+                )
+            )
+        )
+    return refresh_villages(session, villages)
+
+
+def bring_up_to_date(session: Session) -> None:
+    """Everything when a day has passed (or the work area grew), else what changed."""
+    if is_stale(session):
+        session.execute(delete(ProgressPending))
+        refresh_all(session)
+    else:
+        catch_up(session)

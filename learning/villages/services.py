@@ -223,21 +223,22 @@ def in_own_write_transaction(work) -> None:
 
 
 def ensure_fresh() -> None:
-    """Recompute the work area's progress if a day has passed since it was computed."""
-    if progress.is_stale(db.session()):
-        in_own_write_transaction(progress.refresh_all)
+    """Bring progress up to date before a page shows it (a write only when something changed)."""
+    session = db.session()
+    if progress.has_pending(session) or progress.is_stale(session):
+        in_own_write_transaction(progress.bring_up_to_date)
 
 
 def village_state(village: Village, recompute: bool = False) -> VillageState:
-    """A village's criteria and status; `recompute` counts again from the data first."""
+    """A village's criteria and status; `recompute` counts again from the data first (in the
+    current transaction, which must be one that may write)."""
+    if recompute:
+        progress.catch_up(db.session())
+        progress.refresh_villages(db.session(), [village.code])
+    else:
+        ensure_fresh()
     row = db.session.get(VillageProgress, village.code)
-    if recompute or row is None or row.computed_on < today_local():
-        if recompute:
-            progress.refresh_villages(db.session(), [village.code])
-        else:
-            in_own_write_transaction(lambda s: progress.refresh_villages(s, [village.code]))
-        row = db.session.get(VillageProgress, village.code)
-        db.session.refresh(row)
+    db.session.refresh(row)
     designation = get_designation(village.code)
     return VillageState(
         village=village,
@@ -452,13 +453,12 @@ def dashboard_page(filters: Filters):
 def status_counts(filters: Filters) -> dict[str, int]:
     """Villages by status in the filtered area (the status filter itself left out)."""
     sub = _filtered(filters, with_status=False).subquery()
-    counts = dict(
-        db.session.execute(
-            select(func.coalesce(sub.c.status, "belum_dibina"), func.count()).group_by(
-                func.coalesce(sub.c.status, "belum_dibina")
-            )
-        ).all()
-    )
+    counts: dict[str, int] = {}
+    for status, count in db.session.execute(
+        select(sub.c.status, func.count()).group_by(sub.c.status)
+    ):
+        key = status or rules.Status.BELUM_DIBINA.value  # no row yet: nothing happened there
+        counts[key] = counts.get(key, 0) + count
     return {s.value: counts.get(s.value, 0) for s in rules.STATUS_ORDER}
 
 
@@ -648,6 +648,7 @@ def villagers_of(code: str) -> int:
 
 def officer_villages(user: User):
     """The officer's villages with their progress and what each still needs."""
+    ensure_fresh()
     criteria = get_criteria()
     codes = [v.code for v in user.villages]
     rows = {
@@ -705,4 +706,5 @@ def village_timeline(code: str) -> list[TimelineItem]:
         if certificate.revoked_at is not None:
             day = certificate.revoked_at.astimezone(WIB).date()
             items.append(TimelineItem(day, "revoked", certificate.number, link))
-    return sorted(items, key=lambda i: i.day, reverse=True)
+    order = {"designated": 0, "event": 1, "issued": 2, "revoked": 3}  # on the same day
+    return sorted(items, key=lambda i: (i.day, order[i.kind]), reverse=True)

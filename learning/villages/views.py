@@ -17,7 +17,7 @@ from learning.events.qr import qr_svg
 from learning.events.services import list_events
 from learning.extensions import db
 from learning.regions.services import get_office
-from learning.villages import rules, services
+from learning.villages import demo, rules, services
 from learning.villages.forms import (
     CertificateSettingsForm,
     CriteriaForm,
@@ -83,6 +83,14 @@ def _criterion_label(key) -> str:
 @bp.app_template_filter("topic")
 def _topic_label(key) -> str:
     return str(TOPIC_LABELS.get(key, key))
+
+
+@bp.app_template_filter("topics")
+def _topics(keys) -> str:
+    """Topics in the programme's order, by name."""
+    order = list(TOPIC_LABELS)
+    ranked = sorted(keys or (), key=lambda k: order.index(k) if k in order else len(order))
+    return ", ".join(_topic_label(k) for k in ranked)
 
 
 @bp.app_template_filter("gain")
@@ -171,6 +179,7 @@ def dashboard():
         sort_labels=SORT_LABELS,
         criteria_short=CRITERION_SHORT,
         criteria=criteria,
+        has_demo=demo.has_demo(),
     )
 
 
@@ -221,10 +230,11 @@ def village(code):
     )
 
 
-def _refuse(exc, code, form=None):
+def _refuse(exc, code):
+    """Show the village's page again with the refusal, answering with the refusal's status."""
     db.session.rollback()
     flash(str(exc), "error")
-    return redirect(url_for("villages.village", code=code)), exc.status
+    return village(code), exc.status
 
 
 @bp.route("/<code>/designation", methods=["POST"])

@@ -72,7 +72,7 @@ def test_admin_creates_an_officer_who_then_sees_the_assigned_villages(
     nav.locator("a[href$='/villages/mine']").click()
     expect(officer_page).to_have_url(re.compile(r"/villages/mine$"))
     expect(officer_page.get_by_role("heading", level=1)).to_have_text("Desa binaan saya")
-    assigned = officer_page.locator(".village-list li")
+    assigned = officer_page.locator(".village-list > li")
     expect(assigned).to_have_count(2)
     expect(assigned.filter(has_text="Pembengis")).to_contain_text(PEMBENGIS)
     expect(assigned.filter(has_text="Sengeti")).to_contain_text(SENGETI)

@@ -15,6 +15,7 @@ PUBLIC = {
     "accounts.login",
     "kiosk.join",
     "kiosk.join_form",  # the short address on posters: /j/<code>
+    "core.service_worker",  # /sw.js: browsers fetch it without cookies of a login
     "verify.show",  # a certificate's QR: valid, expired or revoked, nothing personal
 }
 # The villager's way: entered with a kiosk tablet's or a join code's session, not a login.

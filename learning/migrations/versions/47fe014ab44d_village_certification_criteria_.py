@@ -42,6 +42,11 @@ def upgrade():
     sa.Column('updated_by_name', sa.String(length=120), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certification_criteria'))
     )
+    op.create_table('progress_pending',
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'key', name=op.f('pk_progress_pending'))
+    )
     op.create_table('village_certificate',
     sa.Column('number', sa.String(length=120), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
@@ -154,6 +159,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_village_certificate_village_code'))
 
     op.drop_table('village_certificate')
+    op.drop_table('progress_pending')
     op.drop_table('certification_criteria')
     op.drop_table('certificate_settings')
     # ### end Alembic commands ###
