@@ -225,6 +225,39 @@ def pages_in(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
 
 
+A4_PX = {"width": 794, "height": 1123}  # 210 x 297 mm at 96 px an inch
+CUT_OFF = """() => {
+    const mm = (px) => Math.round(px * 25.4 / 96);
+    const sheet = document.querySelector(".certificate").getBoundingClientRect();
+    const bottom = Math.min(sheet.bottom, sheet.top + 297 * 96 / 25.4);
+    const frame = document.querySelector(".certificate-frame");
+    const parts = frame.querySelectorAll(":scope > *, .certificate-qr > *, .certificate-sign > *");
+    return [frame, ...parts]
+        .map((el) => [el, el.getBoundingClientRect()])
+        .filter(([, box]) => box.height > 0 && box.bottom > bottom + 1)
+        .map(([el, box]) => {
+            const name = `${el.tagName.toLowerCase()}.${el.getAttribute("class") || "-"}`;
+            const text = (el.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 40);
+            return `${name} "${text}" ends ${mm(box.bottom - bottom)} mm below the A4 sheet`;
+        });
+}"""
+
+
+def cut_off(page: Page) -> list[str]:
+    """What of the certificate falls below its A4 sheet when printed (hidden, or on page 2).
+
+    Measured as page.pdf lays it out: print media, and a viewport of an A4 page.
+    """
+    viewport = page.viewport_size
+    page.set_viewport_size(A4_PX)
+    page.emulate_media(media="print")
+    try:
+        return page.evaluate(CUT_OFF)
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size(viewport)
+
+
 # ---- the journey ---------------------------------------------------------------------------------
 
 
@@ -236,7 +269,9 @@ def test_an_admin_certifies_a_village_that_meets_the_criteria_and_anyone_can_ver
     certify_officer_for_pembengis(live_server)
     last_villager = hold_two_events_in_pembengis(live_server)
     assert passed_in_pembengis(live_server) == PASSED_BEFORE
-    live_server.create_user(ADMIN, "sandi-admin-desa-2024", role="admin", display_name="Dewi Sari")
+    live_server.create_user(
+        ADMIN, "sandi-admin-desa-2024", role="admin", display_name="Hendra Gunawan"
+    )
     decree_date = dt.date.today() - dt.timedelta(days=30)
 
     # The dashboard, filtered to Tanjung Jabung Barat: Pembengis is not yet in the programme.
@@ -252,8 +287,8 @@ def test_an_admin_certifies_a_village_that_meets_the_criteria_and_anyone_can_ver
     expect(page).to_have_url(re.compile(rf"[?&]kabupaten={re.escape(REGENCY)}(&|$)"))
     expect(page.get_by_label("Kabupaten/kota")).to_have_value(REGENCY)
     villages = page.locator("main tbody tr").filter(has=page.locator("a[href*='/villages/']"))
-    for regency in villages.locator("small").filter(has_text=" · ").all_inner_texts():
-        assert regency.startswith(REGENCY_NAME), regency  # the filter left only this regency
+    regencies = villages.locator("small").filter(has_text=" · ").all_inner_texts()
+    assert regencies and all(r.startswith(REGENCY_NAME) for r in regencies), regencies
     row = dashboard_row(page)
     expect(row).to_have_count(1)
     expect(row.locator(".status")).to_have_text("Belum dibina")
@@ -294,23 +329,24 @@ def test_an_admin_certifies_a_village_that_meets_the_criteria_and_anyone_can_ver
     certificates = certificate_section(page)
     expect(certificates.get_by_label("Alasan menerbitkan walau belum semua kriteria")).to_be_empty()
     certificates.get_by_role("button", name="Terbitkan sertifikat").click()
+    shot(page, "village-issue-refused")
+    # The answer itself says why (a redirect to the village page, or that page with a 400).
     expect(page.get_by_role("alert")).to_have_text(UNMET_MESSAGE)
-    expect(page).to_have_url(village_url)
+    expect(heading(page)).to_have_text(VILLAGE_LABEL)
     expect(status_badge(page)).to_have_text("Dalam pembinaan")
     expect(certificates).to_contain_text("Belum ada sertifikat.")
-    shot(page, "village-issue-refused")
 
     # The 30th villager's post-test arrives: the village meets every criterion.
     last_posttest_arrives(live_server, last_villager)
-    page.reload()
+    page.goto(village_url)
     expect(status_badge(page)).to_have_text("Memenuhi syarat")
     expect(criterion_cells(page, 3).nth(1)).to_have_text("30 dari 30")
     for n in range(1, 6):
         expect(criterion_cells(page, n).nth(3)).to_have_text("Ya")
     expect(certificates).to_contain_text("Semua kriteria terpenuhi.")
-    expect(certificates.get_by_label("Alasan menerbitkan walau belum semua kriteria")).to_have_count(
-        0
-    )
+    expect(
+        certificates.get_by_label("Alasan menerbitkan walau belum semua kriteria")
+    ).to_have_count(0)
     shot(page, "village-meets-criteria")
 
     # The certificate settings: who signs, and the number format as it comes.
@@ -367,9 +403,13 @@ def test_an_admin_certifies_a_village_that_meets_the_criteria_and_anyone_can_ver
     (artifact_dir / "certificate.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF"), pdf[:16]
     assert pages_in(pdf) == 1, f"the certificate prints on {pages_in(pdf)} A4 pages"
+    # One page is not enough: the whole certificate must be on it, signature and QR included.
+    missing = cut_off(page)
+    assert not missing, "the printed certificate is cut off:\n" + "\n".join(missing)
 
     # Anyone with a phone opens the QR's URL: valid, and nothing of the signatory shown.
-    public = new_context(viewport=PHONE).new_page()
+    public = new_context().new_page()  # no cookie of the admin's
+    public.set_viewport_size(PHONE)
     public.goto(verify_url)
     verdict = public.locator(".verify-result .verdict")
     expect(verdict).to_have_text("Sertifikat sah dan berlaku")
