@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from learning.events.views import bp as events_bp
     from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
+    from learning.field.views import bp as field_bp
     from learning.villages.guide import bp as guide_bp
     from learning.villages.views import bp as villages_bp
     from learning.villages.views import verify_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
         villages_bp,
         verify_bp,
         guide_bp,
+        field_bp,
     ):
         app.register_blueprint(bp)
     LANDING_PAGES.update(admin="accounts.office_home", officer="lessons.index")

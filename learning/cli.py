@@ -227,14 +227,27 @@ def create_user_command(role, username, display_name, password):
 @click.option("--port", type=int, help="Port (bawaan: PORT atau 5000).")
 @click.option("--threads", type=int, default=8, show_default=True)
 @click.option("--no-setup", is_flag=True, help="Jangan jalankan setup sebelum melayani.")
+@click.option(
+    "--field",
+    "field_mode",
+    is_flag=True,
+    help="Mode lapangan: HTTPS untuk tablet kantor dan HTTP untuk ponsel warga (lihat README).",
+)
 @with_appcontext
-def serve_command(host, port, threads, no_setup):
+def serve_command(host, port, threads, no_setup, field_mode):
     """Set up the database, then serve the app with waitress (Windows and Linux)."""
     from waitress import serve
 
     app = current_app._get_current_object()
+    if field_mode:
+        app.config["FIELD_MODE"] = True
     if not no_setup:
         _print_new_admin(run_setup())
+    if field_mode:
+        from learning.field.cli import run_field_mode
+
+        run_field_mode(app, http_port=port or 5000, threads=max(threads, 16))
+        return
     host = host or app.config["HOST"]
     port = port or app.config["PORT"]
     click.echo(f"Sadar Imigrasi melayani di http://{host}:{port}  (Ctrl+C untuk berhenti)")
@@ -356,6 +369,9 @@ def demo_remove_command(yes):
 
 def register_commands(app) -> None:
     """Attach the project's commands to `app.cli`."""
+    from learning.backup_cli import backup_group
+    from learning.field.cli import field_command
+
     for command in (
         setup_command,
         import_regions_command,
@@ -364,6 +380,8 @@ def register_commands(app) -> None:
         content_group,
         purge_villager_data_command,
         demo_group,
+        backup_group,
+        field_command,
     ):
         app.cli.add_command(command)
 

@@ -231,3 +231,104 @@ def test_a_flood_of_duplicate_sends_from_two_tabs_stores_each_answer_once(
         )
     counts = answers_by_question(live_server, name)
     assert len(counts) == 3 and set(counts.values()) == {1}, counts
+
+
+# ---- over HTTPS with the office's own authority (field mode) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def https_url(live_server: LiveServer, tmp_path_factory):
+    """The live server's app over HTTPS, with a certificate from field mode's own authority.
+
+    Returns the address and the base64 SHA-256 of the certificate's public key: Chromium is
+    told to trust exactly that key, as a tablet that installed the authority trusts it.
+    """
+    import base64
+    import hashlib
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from learning.field.tls import ensure_ca, ensure_server_cert
+
+    instance = tmp_path_factory.mktemp("field-instance")
+    ensure_ca(instance, label="test")
+    cert = ensure_server_cert(instance, ["127.0.0.1"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert.cert_path, cert.key_path)
+    server = make_server("127.0.0.1", 0, live_server.app, threaded=True, ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-https-server", daemon=True)
+    thread.start()
+    leaf = x509.load_pem_x509_certificates(cert.cert_path.read_bytes())[0]
+    spki = leaf.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    yield f"https://127.0.0.1:{server.server_port}", pin
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture
+def trusting_browser(playwright, https_url, browser_type_launch_args):
+    """Chromium that trusts the field certificate (and nothing else extra)."""
+    _url, pin = https_url
+    args = [
+        *browser_type_launch_args.get("args", []),
+        f"--ignore-certificate-errors-spki-list={pin}",
+    ]
+    browser = playwright.chromium.launch(**{**browser_type_launch_args, "args": args})
+    yield browser
+    browser.close()
+
+
+def test_a_tablet_over_https_reloads_the_quiz_offline_and_sends_every_answer_once(
+    live_server, https_url, trusting_browser, artifact_dir
+):
+    base, _pin = https_url
+    username, title, name = "offline.https", "Sosialisasi tablet kantor", "Sari Tablet Kantor"
+    make_officer(live_server, username, "Petugas Tablet Kantor")
+    _event_id, code = make_event(live_server, username, title)
+    context = trusting_browser.new_context(
+        viewport={"width": 800, "height": 1280},
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+        bypass_csp=True,
+    )
+    page = context.new_page()
+    join_on_phone(page, base, code, name)
+    assert page.evaluate("window.isSecureContext") is True
+    # The service worker takes control; from then on it keeps the pages it serves.
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    expect(page.locator(".question-card .hint")).to_contain_text("Soal 1 dari")
+
+    context.set_offline(True)
+    offline_questions = []
+    for n in (1, 2, 3):
+        expect(page.locator(".question-card .hint")).to_contain_text(f"Soal {n} dari")
+        offline_questions.append(page.locator('input[name="question"]').input_value())
+        tap_answer(page, live_server, correct=True, autosave=False)
+        save_and_continue(page)
+    expect(page.locator(".question-card .hint")).to_contain_text("Soal 4 dari")
+    status = page.locator(".save-status")
+    expect(status).to_have_text(WAITING)
+    expect(status).not_to_contain_text("Jangan muat ulang")  # the service worker can reload
+    page.screenshot(path=str(artifact_dir / "01-https-offline.png"), full_page=True)
+
+    page.reload()  # offline: the service worker answers with the attempt's kept page
+    expect(page.locator(".question-card .hint")).to_contain_text("Soal 4 dari")
+    assert question_number(page) == 4
+    expect(page.locator(".quiz-progress .dot.is-answered")).to_have_count(3)
+    page.screenshot(path=str(artifact_dir / "02-https-reloaded-offline.png"), full_page=True)
+    assert answers_by_question(live_server, name) == {}
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function(
+        "JSON.parse(localStorage.getItem('sadar-outbox-v1') || '[]').length === 0"
+    )
+    counts = answers_by_question(live_server, name)
+    assert [counts.get(v) for v in offline_questions] == [1, 1, 1], counts
+    context.close()
