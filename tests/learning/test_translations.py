@@ -10,6 +10,11 @@ CATALOG = Path(__file__).resolve().parents[2] / "learning" / "translations" / "e
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 
 
+def forms(value) -> tuple[str, ...]:
+    """A message id or string as a tuple of its forms (plural messages have several)."""
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
 def test_every_message_has_an_english_translation_with_the_same_placeholders():
     with open(CATALOG / "messages.po", "rb") as fh:
         catalog = read_po(fh)
@@ -17,9 +22,13 @@ def test_every_message_has_an_english_translation_with_the_same_placeholders():
     for message in catalog:
         if not message.id:
             continue
-        if not message.string or message.fuzzy:
+        ids, strings = forms(message.id), forms(message.string)
+        if not all(strings) or message.fuzzy:
             missing.append(message.id)
-        elif sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(message.string)):
+        elif any(
+            sorted(PLACEHOLDER.findall(ids[min(i, len(ids) - 1)])) != sorted(PLACEHOLDER.findall(s))
+            for i, s in enumerate(strings)
+        ):
             mismatched.append(message.id)
     assert missing == [] and mismatched == []
 
@@ -27,9 +36,9 @@ def test_every_message_has_an_english_translation_with_the_same_placeholders():
 def test_the_compiled_catalogue_matches_the_source():
     """pybabel compile must be run after editing messages.po (the .mo is what the app reads)."""
     with open(CATALOG / "messages.po", "rb") as fh:
-        source = {m.id: m.string for m in read_po(fh) if m.id}
+        source = {forms(m.id): forms(m.string) for m in read_po(fh) if m.id}
     with open(CATALOG / "messages.mo", "rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+        compiled = {forms(m.id): forms(m.string) for m in read_mo(fh) if m.id}
     assert compiled == source
 
 
@@ -56,7 +65,7 @@ def test_every_interface_string_is_in_the_catalogue(tmp_path, monkeypatch):
         ]
     )
     with open(pot, "rb") as fh:
-        extracted = {m.id for m in read_po(fh) if m.id}
+        extracted = {forms(m.id) for m in read_po(fh) if m.id}
     with open(CATALOG / "messages.po", "rb") as fh:
-        known = {m.id for m in read_po(fh) if m.id}
+        known = {forms(m.id) for m in read_po(fh) if m.id}
     assert sorted(extracted - known) == []
