@@ -126,9 +126,17 @@ def summarise_events(session: Session, event_ids=None) -> set[str]:
         )
     upsert_rows(EventSummary, rows, ["event_id"], session=session)
     villages = select(event_village.c.village_code).distinct()
+    # A villager counts for the village of their profile, which may not be the event's.
+    homes = (
+        select(VillagerProfile.village_code)
+        .join(Participation, Participation.user_id == VillagerProfile.user_id)
+        .where(VillagerProfile.village_code.is_not(None))
+        .distinct()
+    )
     if ids is not None:
         villages = villages.where(event_village.c.event_id.in_(ids))
-    return set(session.scalars(villages))
+        homes = homes.where(Participation.event_id.in_(ids))
+    return set(session.scalars(villages)) | set(session.scalars(homes))
 
 
 # ---- village progress -----------------------------------------------------------------------

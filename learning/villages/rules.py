@@ -165,7 +165,7 @@ def can_issue(designated: bool, results: list[Result], override_reason: str | No
 
 NUMBER_FIELDS = {"nomor", "tahun", "bulan", "bulan_romawi", "kode_desa"}
 ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
-_SPEC = re.compile(r"^0?\d{0,2}$")
+_SPEC = re.compile(r"^0?[1-9]?$")  # {nomor:03}: zero-padded, at most 9 wide
 
 
 def check_number_format(template: str) -> str | None:

@@ -67,11 +67,12 @@ def update_criteria(values: dict, actor) -> bool:
     """Change the criteria (audited, before and after) and recompute every village."""
     row = get_criteria_row()
     before = {k: getattr(row, k) for k in CRITERIA_FIELDS}
+    before["required_topics"] = sorted(before["required_topics"] or [])
     after = {k: values.get(k, before[k]) for k in CRITERIA_FIELDS}
     after["required_topics"] = sorted(after["required_topics"] or [])
     if not after["required_topics"]:
         raise VillageError(_("Pilih sekurang-kurangnya satu topik wajib."))
-    if after == {**before, "required_topics": sorted(before["required_topics"] or [])}:
+    if after == before:
         return False
     for key, value in after.items():
         setattr(row, key, value)
