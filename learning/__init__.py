@@ -77,9 +77,9 @@ def register_blueprints(app: Flask) -> None:
     from learning.core.views import bp as core_bp
     from learning.events.kiosk import bp as kiosk_bp
     from learning.events.views import bp as events_bp
+    from learning.field.views import bp as field_bp
     from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
-    from learning.field.views import bp as field_bp
     from learning.villages.guide import bp as guide_bp
     from learning.villages.views import bp as villages_bp
     from learning.villages.views import verify_bp

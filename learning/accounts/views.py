@@ -65,6 +65,8 @@ AUDIT_ACTIONS = {
     "certificate.issued_override": _l("Sertifikat desa diterbitkan dengan pengecualian"),
     "certificate.revoked": _l("Sertifikat desa dicabut"),
     "certificate.settings_changed": _l("Pengaturan sertifikat diubah"),
+    "demo.loaded": _l("Data demo dimuat"),
+    "demo.removed": _l("Data demo dihapus"),
 }
 # The audit page's filter: groups of actions by the start of their name.
 AUDIT_GROUPS = {
@@ -73,7 +75,7 @@ AUDIT_GROUPS = {
     "konten": (_l("Pelajaran dan soal"), ("lesson.", "question.", "provision.")),
     "acara": (_l("Acara dan kios"), ("event.", "kiosk.")),
     "data-pribadi": (_l("Data pribadi warga"), ("villager.",)),
-    "wilayah": (_l("Wilayah kerja"), ("office.",)),
+    "wilayah": (_l("Wilayah kerja"), ("office.", "demo.")),
 }
 AUDIT_DETAILS = {
     "before": _l("sebelum"),
@@ -100,6 +102,8 @@ AUDIT_DETAILS = {
     "required_topics": _l("topik wajib"),
     "window_months": _l("jangka waktu (bulan)"),
     "validity_months": _l("masa berlaku (bulan)"),
+    "events": _l("acara"),
+    "participants": _l("peserta"),
 }
 
 

@@ -228,6 +228,21 @@ def _order(version: QuestionVersion, quiz: Quiz, rng) -> list[str]:
     return order
 
 
+def _renumber_audit(village_code: str, number: str) -> None:
+    """The issue's audit entry names the number the certificate ends up with."""
+    from learning.core.models import AuditEntry
+
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.target_id == village_code, AuditEntry.action.startswith("certificate.issued")
+        )
+        .order_by(AuditEntry.at.desc())
+    ).first()
+    if entry is not None:
+        entry.details = {**entry.details, "number": number}
+
+
 def has_demo() -> bool:
     """True when demo records are present."""
     return any(
@@ -499,6 +514,7 @@ class Loader:
                 settings.number_format, certificate.sequence, issued_on, plan.code
             )
             certificate.number = f"DEMO-{number}"
+            _renumber_audit(plan.code, certificate.number)
             certificate.issued_on = issued_on
             certificate.valid_until = rules.valid_until(issued_on, criteria)
             certificate.origin_device = DEMO

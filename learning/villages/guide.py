@@ -69,7 +69,7 @@ def render_guide(text: str) -> str:
         url_schemes={"http", "https"},
         link_rel=None,
     )
-    html = re.sub(r'<img src="(?!/static/)[^"]*"[^>]*>', "", html)
+    html = re.sub(r'<img(?![^>]*\ssrc="/static/(?![^"]*\.\.)[^"]*")[^>]*>', "", html)
     return html.replace("<img ", '<img loading="lazy" ')
 
 

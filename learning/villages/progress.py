@@ -394,6 +394,7 @@ def _on_attempt_finalized(_sender, context=None, **_extra):
 
 @event.listens_for(Session, "before_commit")
 def _remember_pending(session):
+    session.flush()  # what is still unflushed reaches _collect now, not after this hook
     todo = session.info.pop(PENDING, None)
     if not todo:
         return

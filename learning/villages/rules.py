@@ -163,6 +163,7 @@ def can_issue(designated: bool, results: list[Result], override_reason: str | No
 
 # ---- certificate numbers --------------------------------------------------------------------
 
+NUMBER_MAX_LENGTH = 120  # the certificate number's column
 NUMBER_FIELDS = {"nomor", "tahun", "bulan", "bulan_romawi", "kode_desa"}
 ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 _SPEC = re.compile(r"^0?[1-9]?$")  # {nomor:03}: zero-padded, at most 9 wide
@@ -183,6 +184,11 @@ def check_number_format(template: str) -> str | None:
         names.add(name)
     if "nomor" not in names or "tahun" not in names:
         return "missing"
+    longest = template.format(
+        nomor=99999, tahun=9999, bulan=12, bulan_romawi="VIII", kode_desa="99.99.99.9999"
+    )
+    if len(longest) > NUMBER_MAX_LENGTH:
+        return "long"
     return None
 
 

@@ -1,6 +1,7 @@
 """The office's programme: criteria, designations, certificates, dashboard queries."""
 
 import base64
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -351,8 +352,8 @@ def get_certificate(certificate_id) -> VillageCertificate | None:
 
 
 def get_certificate_by_token(token: str) -> VillageCertificate | None:
-    if not token or len(token) > 40:
-        return None
+    if not token or len(token) > 40 or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
+        return None  # not a token we make (PostgreSQL refuses a NUL byte, for one)
     return db.session.scalars(
         select(VillageCertificate).where(VillageCertificate.verify_token == token)
     ).first()
@@ -413,7 +414,8 @@ def _filtered(filters: Filters, with_status: bool = True):
     if filters.district:
         query = query.where(Village.district_code == filters.district)
     if filters.q:
-        query = query.where(Village.name.ilike(f"%{filters.q.strip()}%"))
+        typed = re.sub(r"([\\%_])", r"\\\1", filters.q.strip())  # typed % and _ are letters
+        query = query.where(Village.name.ilike(f"%{typed}%", escape="\\"))
     if filters.officer:
         try:
             officer_id = uuid.UUID(filters.officer)
@@ -563,10 +565,11 @@ def export_rows(filters: Filters):
             row.last_event_on if row else None,
             certificate.number if certificate else "",
             certificate.valid_until if certificate else None,
-            certificate_status(certificate) if certificate else "",
+            CERTIFICATE_STATUS[certificate_status(certificate)] if certificate else "",
         )
 
 
+CERTIFICATE_STATUS = {"valid": "berlaku", "expired": "kedaluwarsa", "revoked": "dicabut"}
 EXPORT_HEADER = [
     "kode_desa",
     "desa",
@@ -576,12 +579,12 @@ EXPORT_HEADER = [
     "nomor_sk",
     "tanggal_sk",
     "petugas_bersertifikat",
-    "acara_12_bulan",
+    "acara_dalam_jangka_waktu",
     "warga_lulus_post_test",
     "rerata_gain_ternormalisasi",
     "topik_tercakup",
     "kriteria_terpenuhi",
-    "peserta_12_bulan",
+    "peserta_dalam_jangka_waktu",
     "acara_terakhir",
     "nomor_sertifikat",
     "sertifikat_berlaku_sampai",

@@ -207,10 +207,14 @@ def _village_or_404(code):
 @bp.route("/<code>")
 @role_required(*ALL_STAFF)
 def village(code):
-    village = _village_or_404(code)
+    return _village_page(_village_or_404(code))
+
+
+def _village_page(village, designation_form=None, status: int = 200):
+    """The village's page; after a refused form, with that form's errors and the refusal's code."""
     state = services.village_state(village)
-    designation = state.designation
-    designation_form = DesignationForm(obj=designation) if designation else DesignationForm()
+    if designation_form is None:
+        designation_form = DesignationForm(obj=state.designation)
     return render_template(
         "villages/village.html",
         village=village,
@@ -218,39 +222,36 @@ def village(code):
         designation_form=designation_form,
         issue_form=IssueForm(),
         revoke_form=RevokeForm(),
-        events=services.village_events(code),
-        officers=services.village_officers(code),
-        demographics=services.village_demographics(code),
-        certificates=services.list_certificates(code),
-        timeline=services.village_timeline(code),
+        events=services.village_events(village.code),
+        officers=services.village_officers(village.code),
+        demographics=services.village_demographics(village.code),
+        certificates=services.list_certificates(village.code),
+        timeline=services.village_timeline(village.code),
         certificate_status=services.certificate_status,
         age_labels=AGE_LABELS,
         gender_labels=GENDER_LABELS,
         criteria=services.get_criteria(),
-    )
+    ), status
 
 
 def _refuse(exc, code):
     """Show the village's page again with the refusal, answering with the refusal's status."""
     db.session.rollback()
     flash(str(exc), "error")
-    return village(code), exc.status
+    return _village_page(_village_or_404(code), status=exc.status)
 
 
 @bp.route("/<code>/designation", methods=["POST"])
 @role_required(Role.ADMIN)
 def designate(code):
-    village = _village_or_404(code)
+    target = _village_or_404(code)
     form = DesignationForm()
     if not form.validate():
         db.session.rollback()
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
-        return redirect(url_for("villages.village", code=code) + "#penetapan"), 303
+        return _village_page(target, designation_form=form, status=400)
     try:
         services.designate(
-            village,
+            target,
             form.decree_number.data,
             form.decree_date.data,
             form.adult_population.data,
@@ -266,12 +267,12 @@ def designate(code):
 @bp.route("/<code>/certificates", methods=["POST"])
 @role_required(Role.ADMIN)
 def issue(code):
-    village = _village_or_404(code)
+    target = _village_or_404(code)
     form = IssueForm()
     if not form.validate():
         return _refuse(services.VillageError(_("Alasan terlalu panjang.")), code)
     try:
-        certificate = services.issue_certificate(village, current_user, form.override_reason.data)
+        certificate = services.issue_certificate(target, current_user, form.override_reason.data)
     except services.VillageError as exc:
         return _refuse(exc, code)
     db.session.commit()
@@ -313,8 +314,7 @@ def certificate(certificate_id):
 @role_required(Role.ADMIN)
 def revoke(certificate_id):
     certificate = _certificate_or_404(certificate_id)
-    form = RevokeForm()
-    form.validate()
+    form = RevokeForm()  # the service checks the reason and says what is wrong
     try:
         services.revoke_certificate(certificate, form.reason.data, current_user)
     except services.VillageError as exc:

@@ -15,9 +15,9 @@ PUBLIC = {
     "accounts.login",
     "kiosk.join",
     "kiosk.join_form",  # the short address on posters: /j/<code>
-    "core.service_worker",
+    "core.service_worker",  # /sw.js: the browser fetches it for the page it controls
     "field.index",  # field mode only: how to install the office's authority on a tablet
-    "field.ca_certificate",  # field mode only: the authority's certificate (never its key)  # /sw.js: browsers fetch it without cookies of a login
+    "field.ca_certificate",  # field mode only: the authority's certificate (never its key)
     "verify.show",  # a certificate's QR: valid, expired or revoked, nothing personal
 }
 # The villager's way: entered with a kiosk tablet's or a join code's session, not a login.
