@@ -17,7 +17,7 @@ from learning.events.qr import qr_svg
 from learning.events.services import list_events
 from learning.extensions import db
 from learning.regions.services import get_office
-from learning.villages import demo, rules, services
+from learning.villages import demo, listing, rules, services
 from learning.villages.forms import (
     CertificateSettingsForm,
     CriteriaForm,
@@ -117,25 +117,25 @@ def snapshot_value(item: dict) -> str:
     return _("%(value)s dari %(target)s", value=item["value"] or 0, target=item["target"])
 
 
-def _filters() -> services.Filters:
+def _filters() -> listing.Filters:
     args = request.args
     try:
         page = int(args.get("halaman", 1))
     except ValueError:
         page = 1
     status = args.get("status", "")
-    return services.Filters(
+    return listing.Filters(
         regency=args.get("kabupaten", "")[:5],
         district=args.get("kecamatan", "")[:8],
         status=status if status in STATUS_LABELS else "",
         officer=args.get("petugas", "")[:36],
         q=args.get("q", "")[:100],
-        sort=args.get("urut", "kode") if args.get("urut") in services.SORTS else "kode",
+        sort=args.get("urut", "kode") if args.get("urut") in listing.SORTS else "kode",
         page=page,
     )
 
 
-def _filter_args(filters: services.Filters, **changes) -> dict:
+def _filter_args(filters: listing.Filters, **changes) -> dict:
     values = {
         "kabupaten": filters.regency,
         "kecamatan": filters.district,
@@ -154,7 +154,7 @@ def _filter_args(filters: services.Filters, **changes) -> dict:
 def dashboard():
     services.ensure_fresh()
     filters = _filters()
-    rows, total, page, pages = services.dashboard_page(filters)
+    rows, total, page, pages = listing.dashboard_page(filters)
     filters.page = page
     criteria = services.get_criteria()
     designations = services.designations_for([v.code for v, _row in rows])
@@ -169,11 +169,11 @@ def dashboard():
         total=total,
         page=page,
         pages=pages,
-        counts=services.status_counts(filters),
-        attention=services.attention_count(filters),
-        months=services.monthly_figures(filters),
-        regencies=services.regencies_of_work_area(),
-        districts=services.districts_of(filters.regency or None),
+        counts=listing.status_counts(filters),
+        attention=listing.attention_count(filters),
+        months=listing.monthly_figures(filters),
+        regencies=listing.regencies_of_work_area(),
+        districts=listing.districts_of(filters.regency or None),
         officers=list_staff(Role.OFFICER),
         status_labels=STATUS_LABELS,
         sort_labels=SORT_LABELS,
@@ -191,8 +191,8 @@ def export(fmt):
     name = f"desa-sadar-imigrasi-{today_local():%Y%m%d}"
     if filters.regency:
         name += f"-{filters.regency.replace('.', '')}"
-    rows = ((*row[:4], _status_label(row[4]), *row[5:]) for row in services.export_rows(filters))
-    return spreadsheet_response(name, fmt, services.EXPORT_HEADER, rows)
+    rows = ((*row[:4], _status_label(row[4]), *row[5:]) for row in listing.export_rows(filters))
+    return spreadsheet_response(name, fmt, listing.EXPORT_HEADER, rows)
 
 
 def _village_or_404(code):
@@ -222,11 +222,11 @@ def _village_page(village, designation_form=None, status: int = 200):
         designation_form=designation_form,
         issue_form=IssueForm(),
         revoke_form=RevokeForm(),
-        events=services.village_events(village.code),
-        officers=services.village_officers(village.code),
-        demographics=services.village_demographics(village.code),
+        events=listing.village_events(village.code),
+        officers=listing.village_officers(village.code),
+        demographics=listing.village_demographics(village.code),
         certificates=services.list_certificates(village.code),
-        timeline=services.village_timeline(village.code),
+        timeline=listing.village_timeline(village.code),
         certificate_status=services.certificate_status,
         age_labels=AGE_LABELS,
         gender_labels=GENDER_LABELS,
@@ -405,7 +405,7 @@ def certificate_settings():
 def mine():
     return render_template(
         "villages/mine.html",
-        villages=services.officer_villages(current_user),
+        villages=listing.officer_villages(current_user),
         events=list_events(current_user)[:10],
         today=today_local(),
     )

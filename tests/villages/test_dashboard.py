@@ -9,7 +9,7 @@ from learning.accounts import services as accounts
 from learning.accounts.models import Role
 from learning.core.time import today_local
 from learning.extensions import db
-from learning.villages import progress, rules, services
+from learning.villages import listing, progress, rules, services
 from tests.villages.conftest import (
     ALL_TOPICS,
     BRAM_ITAM_RAYA,
@@ -176,7 +176,7 @@ def test_the_whole_work_area_is_paged_fifty_at_a_time(office, whole_work_area):
     assert f"{WORK_AREA_VILLAGES} desa ditemukan." in page
     assert "Halaman 1 dari 8" in page and 'href="/villages/?halaman=2" rel="next"' in page
     assert sum(status_bars(page).values()) == WORK_AREA_VILLAGES
-    assert sum(services.status_counts(services.Filters()).values()) == WORK_AREA_VILLAGES
+    assert sum(listing.status_counts(listing.Filters()).values()) == WORK_AREA_VILLAGES
 
     pages = [listed(office.get(f"/villages/?halaman={n}")) for n in range(1, 9)]
     assert [len(codes) for codes in pages] == [50] * 7 + [32]

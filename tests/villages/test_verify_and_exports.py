@@ -14,7 +14,7 @@ from learning.accounts.models import Role
 from learning.core.time import today_local
 from learning.events.models import VillagerProfile
 from learning.extensions import db
-from learning.villages import progress, services
+from learning.villages import listing, progress, services
 from learning.villages.models import VillageCertificate
 from tests.villages.conftest import (
     BRAM_ITAM_RAYA,
@@ -132,7 +132,7 @@ def test_a_logged_in_villager_or_officer_may_verify_too(client, make_user, login
 
 # ---- exports --------------------------------------------------------------------------------
 
-HEADER = services.EXPORT_HEADER
+HEADER = listing.EXPORT_HEADER
 
 
 def csv_rows(response) -> list[dict]:
