@@ -48,6 +48,9 @@ class User(StableIdMixin, UserMixin, db.Model):
         secondary=officer_village, order_by=Village.code, lazy="selectin"
     )
 
+    # Staff lists by role: villagers' accounts are most of the table.
+    __table_args__ = (Index("ix_user_account_role", "role", "is_active_account", "display_name"),)
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.is_active_account

@@ -33,15 +33,13 @@ def upsert_rows(model, rows: list[dict], index_elements: list[str], session=None
     module = postgresql if dialect == "postgresql" else sqlite
     table = model.__table__
     columns = [c for c in rows[0] if c not in index_elements]
-    # SQLite allows 32,766 parameters a statement; PostgreSQL 65,535.
-    batch = max(1, 30000 // len(rows[0]))
-    for start in range(0, len(rows), batch):
-        statement = module.insert(table).values(rows[start : start + batch])
-        statement = statement.on_conflict_do_update(
-            index_elements=index_elements,
-            set_={c: statement.excluded[c] for c in columns},
-        )
-        session.execute(statement)
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=index_elements, set_={c: statement.excluded[c] for c in columns}
+    )
+    # Rows as parameters, not in the statement: SQLAlchemy sends them in batches
+    # ("insertmanyvalues"); building one huge multi-row VALUES took most of the time.
+    session.execute(statement, rows)
 
 
 def insert_ignore_rows(model, rows: list[dict], index_elements: list[str], session=None) -> None:
@@ -51,5 +49,5 @@ def insert_ignore_rows(model, rows: list[dict], index_elements: list[str], sessi
     session = session or db.session
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(model.__table__).values(rows)
-    session.execute(statement.on_conflict_do_nothing(index_elements=index_elements))
+    statement = module.insert(model.__table__).on_conflict_do_nothing(index_elements=index_elements)
+    session.execute(statement, rows)

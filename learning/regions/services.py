@@ -1,10 +1,18 @@
 """Reads and writes of regions and the office's work area."""
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from learning.core.audit import record_audit
 from learning.extensions import db
-from learning.regions.models import District, Office, Province, Regency, Village
+from learning.regions.models import (
+    District,
+    Office,
+    Province,
+    Regency,
+    Village,
+    office_regency,
+)
 
 OFFICE_NAME = "Kantor Imigrasi Kelas II TPI Kuala Tungkal"
 # Tanjung Jabung Barat, Tanjung Jabung Timur and Muaro Jambi. Whether all of Muaro Jambi
@@ -38,6 +46,8 @@ def set_work_area(office: Office, regency_codes: list[str], actor) -> None:
         )
     )
     office.regencies = regencies
+    if has_request_context():
+        g.pop("work_area_codes", None)
     record_audit(
         actor,
         "office.work_area_changed",
@@ -50,9 +60,21 @@ def set_work_area(office: Office, regency_codes: list[str], actor) -> None:
 
 
 def work_area_codes(office: Office | None = None) -> list[str]:
-    """Return the regency codes of the office's work area."""
-    office = office or get_office()
-    return [r.code for r in office.regencies] if office else []
+    """Return the regency codes of the office's work area (read once per request)."""
+    if office is not None:
+        return [r.code for r in office.regencies]
+    if has_request_context() and "work_area_codes" in g:
+        return g.work_area_codes
+    codes = list(
+        db.session.scalars(
+            select(office_regency.c.regency_code)
+            .where(office_regency.c.office_id == select(func.min(Office.id)).scalar_subquery())
+            .order_by(office_regency.c.regency_code)
+        )
+    )
+    if has_request_context():
+        g.work_area_codes = codes
+    return codes
 
 
 def work_area_villages_query(regency_codes: list[str] | None = None):

@@ -247,7 +247,7 @@ def has_demo() -> bool:
     """True when demo records are present."""
     return any(
         db.session.scalar(select(model.id).where(model.origin_device == DEMO).limit(1))
-        for model in (User, Event, VillageDesignation)
+        for model in (Event, VillageDesignation)  # small tables: villagers' accounts are not
     )
 
 

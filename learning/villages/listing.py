@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
 from learning.accounts.models import User, officer_village
 from learning.core.access import Role
@@ -106,23 +107,21 @@ def dashboard_page(filters: Filters):
     return rows, total, page, pages
 
 
-def status_counts(filters: Filters) -> dict[str, int]:
-    """Villages by status in the filtered area (the status filter itself left out)."""
+def status_counts(filters: Filters) -> tuple[dict[str, int], int]:
+    """Villages by status in the filtered area (the status filter itself left out), and how
+    many of them need attention: one query."""
     sub = _filtered(filters, with_status=False).subquery()
     counts: dict[str, int] = {}
-    for status, count in db.session.execute(
-        select(sub.c.status, func.count()).group_by(sub.c.status)
+    attention = 0
+    for status, count, needing in db.session.execute(
+        select(
+            sub.c.status, func.count(), func.count().filter(sub.c.needs_attention.is_(True))
+        ).group_by(sub.c.status)
     ):
         key = status or rules.Status.BELUM_DIBINA.value  # no row yet: nothing happened there
         counts[key] = counts.get(key, 0) + count
-    return {s.value: counts.get(s.value, 0) for s in rules.STATUS_ORDER}
-
-
-def attention_count(filters: Filters) -> int:
-    sub = _filtered(filters, with_status=False).subquery()
-    return db.session.scalar(
-        select(func.count()).select_from(sub).where(sub.c.needs_attention.is_(True))
-    )
+        attention += needing
+    return {s.value: counts.get(s.value, 0) for s in rules.STATUS_ORDER}, attention
 
 
 def monthly_figures(filters: Filters, months: int = 12):
@@ -179,8 +178,14 @@ def regencies_of_work_area() -> list[Regency]:
     )
 
 
+DISTRICTS_WITHOUT_REGENCY = 5  # list every district only for a work area this small
+
+
 def districts_of(regency_code: str | None) -> list[District]:
+    """The districts to choose from: of the chosen regency, or of a small work area."""
     codes = [regency_code] if regency_code else work_area_codes()
+    if len(codes) > DISTRICTS_WITHOUT_REGENCY:
+        return []
     return list(
         db.session.scalars(
             select(District).where(District.regency_code.in_(codes)).order_by(District.code)
@@ -191,12 +196,21 @@ def districts_of(regency_code: str | None) -> list[District]:
 def export_rows(filters: Filters):
     """Every village of the filtered area with its criteria: rows for CSV and XLSX."""
     criteria = get_criteria()
-    designations = {d.village_code: d for d in db.session.scalars(select(VillageDesignation))}
-    certificates = {}
-    for certificate in db.session.scalars(
-        select(VillageCertificate).order_by(
-            VillageCertificate.issued_on, VillageCertificate.created_at
+    codes = _filtered(filters).with_only_columns(Village.code).scalar_subquery()
+    designations = {
+        d.village_code: d
+        for d in db.session.scalars(
+            select(VillageDesignation)
+            .options(lazyload(VillageDesignation.village))
+            .where(VillageDesignation.village_code.in_(codes))
         )
+    }
+    certificates = {}  # the latest of each village
+    for certificate in db.session.scalars(
+        select(VillageCertificate)
+        .options(lazyload(VillageCertificate.village))
+        .where(VillageCertificate.village_code.in_(codes))
+        .order_by(VillageCertificate.issued_on, VillageCertificate.created_at)
     ):
         certificates[certificate.village_code] = certificate
     for village, row in db.session.execute(_filtered(filters).order_by(Village.code)):

@@ -305,21 +305,35 @@ def refresh_villages(session: Session, codes=None, today=None) -> int:
 
 
 def refresh_all(session: Session, today=None) -> int:
-    """Recompute every event summary and every village of the work area."""
-    summarise_events(session)
-    return refresh_villages(session, None, today)
+    """Recompute every village of the work area (the window moved), after summarising the
+    events that have no summary yet; then remember for which day and work area it was done."""
+    today = today or today_local()
+    unsummarised = select(Event.id).where(
+        ~select(EventSummary.event_id).where(EventSummary.event_id == Event.id).exists()
+    )
+    summarise_events(session, list(session.scalars(unsummarised)))
+    count = refresh_villages(session, None, today)
+    session.execute(delete(ProgressPending).where(ProgressPending.kind == FULL))
+    session.add(ProgressPending(kind=FULL, key=_full_refresh_key(today)))
+    session.flush()
+    return count
+
+
+FULL = "full"  # the marker of the last full refresh, in progress_pending
+
+
+def _full_refresh_key(today) -> str:
+    """The day and the work area a full refresh was for: when either changes, it is stale."""
+    import hashlib
+
+    area = hashlib.sha256(",".join(work_area_codes()).encode()).hexdigest()[:16]
+    return f"{today.isoformat()}|{area}"
 
 
 def is_stale(session: Session, today=None) -> bool:
-    """True when a day has passed since the work area was computed, or villages lack a row."""
-    today = today or today_local()
-    oldest, rows = session.execute(
-        select(func.min(VillageProgress.computed_on), func.count())
-        .join(Village, Village.code == VillageProgress.village_code)
-        .join(District, District.code == Village.district_code)
-        .where(District.regency_code.in_(work_area_codes()))
-    ).one()
-    return not rows or oldest < today or rows < len(work_area_village_codes(session))
+    """True when the last full refresh was for another day or another work area."""
+    marker = session.scalar(select(ProgressPending.key).where(ProgressPending.kind == FULL))
+    return marker != _full_refresh_key(today or today_local())
 
 
 # ---- keeping it current ---------------------------------------------------------------------
@@ -410,7 +424,8 @@ def _forget_pending(session):
 
 
 def has_pending(session: Session) -> bool:
-    return session.scalar(select(ProgressPending.kind).limit(1)) is not None
+    query = select(ProgressPending.kind).where(ProgressPending.kind != FULL).limit(1)
+    return session.scalar(query) is not None
 
 
 def catch_up(session: Session) -> int:
@@ -420,7 +435,9 @@ def catch_up(session: Session) -> int:
     this runs leaves a new row for the next time, never a lost one.
     """
     rows = session.execute(
-        delete(ProgressPending).returning(ProgressPending.kind, ProgressPending.key)
+        delete(ProgressPending)
+        .where(ProgressPending.kind != FULL)
+        .returning(ProgressPending.kind, ProgressPending.key)
     ).all()
     if not rows:
         return 0
@@ -442,7 +459,7 @@ def catch_up(session: Session) -> int:
 def bring_up_to_date(session: Session) -> None:
     """Everything when a day has passed (or the work area grew), else what changed."""
     if is_stale(session):
-        session.execute(delete(ProgressPending))
+        catch_up(session)  # events noted as changed are summarised again first
         refresh_all(session)
     else:
         catch_up(session)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from learning.accounts.decorators import ALL_STAFF
-from learning.accounts.services import list_staff
+from learning.accounts.services import staff_names
 from learning.core.access import Role, public, role_required
 from learning.core.spreadsheet import spreadsheet_response
 from learning.core.time import today_local
@@ -16,7 +16,6 @@ from learning.events.forms import AGE_LABELS
 from learning.events.qr import qr_svg
 from learning.events.services import list_events
 from learning.extensions import db
-from learning.regions.services import get_office
 from learning.villages import demo, listing, rules, services
 from learning.villages.forms import (
     CertificateSettingsForm,
@@ -158,6 +157,7 @@ def dashboard():
     filters.page = page
     criteria = services.get_criteria()
     designations = services.designations_for([v.code for v, _row in rows])
+    counts, attention = listing.status_counts(filters)
     return render_template(
         "villages/dashboard.html",
         filters=filters,
@@ -169,12 +169,12 @@ def dashboard():
         total=total,
         page=page,
         pages=pages,
-        counts=listing.status_counts(filters),
-        attention=listing.attention_count(filters),
+        counts=counts,
+        attention=attention,
         months=listing.monthly_figures(filters),
         regencies=listing.regencies_of_work_area(),
         districts=listing.districts_of(filters.regency or None),
-        officers=list_staff(Role.OFFICER),
+        officers=staff_names(Role.OFFICER),
         status_labels=STATUS_LABELS,
         sort_labels=SORT_LABELS,
         criteria_short=CRITERION_SHORT,
@@ -421,5 +421,4 @@ def show(token):
         "villages/verify.html",
         certificate=certificate,
         status=services.certificate_status(certificate),
-        office=get_office(),
     )
