@@ -182,6 +182,14 @@ def migration_head(migrations_dir=None) -> str | None:
     return ScriptDirectory(str(migrations_dir or MIGRATIONS_DIR)).get_current_head()
 
 
+def known_revisions(migrations_dir=None) -> set[str]:
+    """Every revision of the app's migrations, the newest and all before it."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(migrations_dir or MIGRATIONS_DIR))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
 def check_database(path, migrations_dir=None) -> list[str]:
     """Return the problems of a database file: integrity, foreign keys, schema version, tables."""
     path = Path(path)
@@ -206,11 +214,13 @@ def check_database(path, migrations_dir=None) -> list[str]:
             problems.append("Tabel utama tidak ada: " + ", ".join(missing) + ".")
         if "alembic_version" in tables:
             versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
-            head = migration_head(migrations_dir)
-            if versions != [head]:
+            # An older version of the app's own schema is fine: `run` (setup) upgrades it.
+            known = known_revisions(migrations_dir)
+            if len(versions) != 1 or versions[0] not in known:
                 problems.append(
-                    f"Versi skema {', '.join(versions) or '(kosong)'} berbeda dengan versi "
-                    f"aplikasi ini ({head}): cadangan dari versi aplikasi lain."
+                    f"Versi skema {', '.join(versions) or '(kosong)'} tidak dikenal aplikasi "
+                    f"ini (terbaru: {migration_head(migrations_dir)}): cadangan dari versi "
+                    "aplikasi yang lebih baru atau dari aplikasi lain."
                 )
         broken = conn.execute("PRAGMA foreign_key_check").fetchall()
         if broken:

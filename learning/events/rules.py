@@ -26,7 +26,8 @@ def name_key(name: str) -> str:
     """Normalise a name to compare people: case, accents, spacing and titles ignored."""
     text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
     text = re.sub(r"\b(bapak|bpk|pak|ibu|bu|sdr|sdri|saudara|saudari)\b\.?", " ", text)
-    return re.sub(r"[^a-z]+", " ", text).strip()
+    # Digits stay: "Warga 1" and "Warga 2" (numbered paper entries) are different people.
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
 def is_possible_duplicate(

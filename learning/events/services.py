@@ -33,6 +33,10 @@ class EventError(Refused):
     """A change to an event was refused."""
 
 
+# A common name registered again and again gives the officer this many to review, not all.
+MAX_DUPLICATE_CANDIDATES = 3
+
+
 def context_of(event: Event) -> str:
     """The quiz-attempt context of an event: closing the event closes its attempts."""
     return f"event:{event.id}"
@@ -300,12 +304,15 @@ def register_villager(
         event, user, profile, data.age_group, data.gender, data.consent_by, registered_by
     )
     for other in db.session.scalars(
-        select(VillagerProfile).where(
+        select(VillagerProfile)
+        .where(
             VillagerProfile.name_key == profile.name_key,
             VillagerProfile.village_code == profile.village_code,
             VillagerProfile.user_id != user.id,
             VillagerProfile.anonymised_at.is_(None),
         )
+        .order_by(VillagerProfile.created_at.desc())
+        .limit(MAX_DUPLICATE_CANDIDATES)
     ):
         db.session.add(
             DuplicateCandidate(

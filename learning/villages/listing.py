@@ -107,17 +107,37 @@ def dashboard_page(filters: Filters):
     return rows, total, page, pages
 
 
+def _in_area(code_column, filters: Filters):
+    """Conditions on a village code column for the work area and the regency or district
+    chosen: a village's code starts with its district's and its regency's codes, so no join."""
+    conditions = [func.substr(code_column, 1, 5).in_(work_area_codes())]
+    if filters.regency:
+        conditions.append(code_column.startswith(filters.regency + "."))
+    if filters.district:
+        conditions.append(code_column.startswith(filters.district + "."))
+    return conditions
+
+
 def status_counts(filters: Filters) -> tuple[dict[str, int], int]:
     """Villages by status in the filtered area (the status filter itself left out), and how
     many of them need attention: one query."""
-    sub = _filtered(filters, with_status=False).subquery()
+    columns = (
+        func.count(),
+        func.count().filter(VillageProgress.needs_attention.is_(True)),
+    )
+    if filters.officer or filters.q:
+        sub = _filtered(filters, with_status=False).subquery()
+        query = select(sub.c.status, *columns[:1], func.count().filter(sub.c.needs_attention))
+        query = query.group_by(sub.c.status)
+    else:  # every village of the work area has a progress row (ensure_fresh): no join needed
+        query = (
+            select(VillageProgress.status, *columns)
+            .where(*_in_area(VillageProgress.village_code, filters))
+            .group_by(VillageProgress.status)
+        )
     counts: dict[str, int] = {}
     attention = 0
-    for status, count, needing in db.session.execute(
-        select(
-            sub.c.status, func.count(), func.count().filter(sub.c.needs_attention.is_(True))
-        ).group_by(sub.c.status)
-    ):
+    for status, count, needing in db.session.execute(query):
         key = status or rules.Status.BELUM_DIBINA.value  # no row yet: nothing happened there
         counts[key] = counts.get(key, 0) + count
         attention += needing
@@ -138,20 +158,14 @@ def monthly_figures(filters: Filters, months: int = 12):
             func.sum(EventSummary.pre_mean * EventSummary.pairs),
             func.sum(EventSummary.post_mean * EventSummary.pairs),
         )
-        .join(Village, Village.code == EventSummary.village_code)
-        .join(District, District.code == Village.district_code)
         .where(
             EventSummary.is_held.is_(True),
             EventSummary.held_on >= start,
             EventSummary.held_on <= today,
-            District.regency_code.in_(work_area_codes()),
+            *_in_area(EventSummary.village_code, filters),
         )
         .group_by(EventSummary.held_on)
     )
-    if filters.regency:
-        query = query.where(District.regency_code == filters.regency)
-    if filters.district:
-        query = query.where(Village.district_code == filters.district)
     buckets = {add_months(start, i): [0, 0, 0.0, 0.0] for i in range(months)}
     for held_on, participants, pairs, pre_sum, post_sum in db.session.execute(query):
         bucket = buckets[date(held_on.year, held_on.month, 1)]

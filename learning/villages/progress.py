@@ -313,6 +313,12 @@ def refresh_all(session: Session, today=None) -> int:
     )
     summarise_events(session, list(session.scalars(unsummarised)))
     count = refresh_villages(session, None, today)
+    # Villages that left the work area keep no row: the dashboard counts rows, not villages.
+    session.execute(
+        delete(VillageProgress).where(
+            func.substr(VillageProgress.village_code, 1, 5).not_in(work_area_codes())
+        )
+    )
     session.execute(delete(ProgressPending).where(ProgressPending.kind == FULL))
     session.add(ProgressPending(kind=FULL, key=_full_refresh_key(today)))
     session.flush()
