@@ -18,34 +18,13 @@ from markdown_it import MarkdownIt
 
 from learning.accounts.decorators import ALL_STAFF
 from learning.core.access import Role, role_required
+from learning.lessons.content import ALLOWED_TAGS
 
 bp = Blueprint("guide", __name__, url_prefix="/panduan")
 
 _md = MarkdownIt("commonmark", {"html": False}).enable("table")
 _SLUG = re.compile(r"^[a-z0-9-]+$")
-TAGS = {
-    "p",
-    "h2",
-    "h3",
-    "ul",
-    "ol",
-    "li",
-    "strong",
-    "em",
-    "a",
-    "img",
-    "figure",
-    "code",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "blockquote",
-    "br",
-    "hr",
-}
+TAGS = ALLOWED_TAGS | {"img"}  # the lessons' tags, and screenshots
 
 
 @dataclass(frozen=True)
