@@ -7,7 +7,7 @@ Dashboards read only these. They are refreshed
 - for the events and villages touched since last time (`catch_up`): the transaction of a
   change only notes what it touched in `progress_pending` (results via `attempt_finalized`;
   events, participations, villager profiles, officers' villages and certifications,
-  designations and certificates through a session hook), so a tablet's submit stays short,
+  designations and certificates as they are flushed), so a tablet's submit stays short,
   and the pages that show progress compute it first;
 - for the whole work area when a day has passed (the 12-month window moves), when the
   criteria change, or when the work area grows.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from sqlalchemy import and_, case, delete, event, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, object_session
 
 from learning.accounts.models import User, officer_village
 from learning.core.access import Role
@@ -373,35 +373,64 @@ def _old_and_new(obj, name) -> set:
     return {v for v in chain(history.added, history.deleted, history.unchanged) if v}
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session, _flush_context):
-    todo = None
-    new, deleted = session.new, session.deleted  # each access builds a new set
-    for obj in chain(new, session.dirty, deleted):
-        is_new_or_gone = obj in new or obj in deleted
-        if isinstance(obj, Event):
-            todo = todo or pending(session)
-            todo.events.add(obj.id)
-            todo.villages.add(obj.village_code)
-        elif isinstance(obj, Participation) and (
-            is_new_or_gone or _changed(obj, "is_counted", "withdrawn_at", "user_id")
-        ):
-            todo = todo or pending(session)
-            todo.events.add(obj.event_id)
-        elif isinstance(obj, VillagerProfile) and (is_new_or_gone or _changed(obj, "village_code")):
-            todo = todo or pending(session)
-            todo.villages.update(_old_and_new(obj, "village_code"))
-        elif isinstance(obj, OfficerCertification):
-            todo = todo or pending(session)
-            todo.officers.add(obj.user_id)
-        elif isinstance(obj, User) and obj.role == Role.OFFICER:
-            if is_new_or_gone or _changed(obj, "is_active_account", "villages"):
-                todo = todo or pending(session)
-                todo.officers.add(obj.id)
-                todo.villages.update(v.code for v in _old_and_new(obj, "villages"))
-        elif isinstance(obj, VillageDesignation | VillageCertificate):
-            todo = todo or pending(session)
-            todo.villages.add(obj.village_code)
+def _note_event(todo, event_row, _created):
+    todo.events.add(event_row.id)
+    todo.villages.add(event_row.village_code)
+
+
+def _note_participation(todo, participation, created):
+    if created or _changed(participation, "is_counted", "withdrawn_at", "user_id"):
+        todo.events.add(participation.event_id)
+
+
+def _note_profile(todo, profile, created):
+    if created or _changed(profile, "village_code"):
+        todo.villages.update(_old_and_new(profile, "village_code"))
+
+
+def _note_certification(todo, certification, _created):
+    todo.officers.add(certification.user_id)
+
+
+def _note_officer(todo, user, created):
+    if user.role == Role.OFFICER and (created or _changed(user, "is_active_account", "villages")):
+        todo.officers.add(user.id)
+        todo.villages.update(v.code for v in _old_and_new(user, "villages"))
+
+
+def _note_village(todo, row, _created):
+    todo.villages.add(row.village_code)
+
+
+# What moves progress, noted as it is flushed (mapper events: flushes of other records cost
+# nothing). `created` is true for an insert or a delete, false for an update.
+WATCHED = {
+    Event: _note_event,
+    Participation: _note_participation,
+    VillagerProfile: _note_profile,
+    OfficerCertification: _note_certification,
+    User: _note_officer,
+    VillageDesignation: _note_village,
+    VillageCertificate: _note_village,
+}
+
+
+def _watch(model, note) -> None:
+    def noted(created):
+        def listener(_mapper, _connection, target):
+            session = object_session(target)
+            if session is not None:
+                note(pending(session), target, created)
+
+        return listener
+
+    event.listen(model, "after_insert", noted(True))
+    event.listen(model, "after_update", noted(False))
+    event.listen(model, "after_delete", noted(True))
+
+
+for _model, _note in WATCHED.items():
+    _watch(_model, _note)
 
 
 @attempt_finalized.connect
@@ -414,7 +443,7 @@ def _on_attempt_finalized(_sender, context=None, **_extra):
 
 @event.listens_for(Session, "before_commit")
 def _remember_pending(session):
-    session.flush()  # what is still unflushed reaches _collect now, not after this hook
+    session.flush()  # what is still unflushed is noted now, not after this hook
     todo = session.info.pop(PENDING, None)
     if not todo:
         return
