@@ -34,14 +34,19 @@ class VillageError(Refused):
 # ---- criteria and settings ------------------------------------------------------------------
 
 
-def get_criteria_row() -> CertificationCriteria:
-    """The office's criteria, created with the defaults on first use."""
-    row = db.session.get(CertificationCriteria, 1)
+def _the_row(model):
+    """The one row of an office-wide table, created with its defaults on first use."""
+    row = db.session.get(model, 1)
     if row is None:
-        row = CertificationCriteria(id=1)
+        row = model(id=1)
         db.session.add(row)
         db.session.flush()
     return row
+
+
+def get_criteria_row() -> CertificationCriteria:
+    """The office's criteria."""
+    return _the_row(CertificationCriteria)
 
 
 def get_criteria() -> rules.Criteria:
@@ -83,12 +88,8 @@ def update_criteria(values: dict, actor) -> bool:
 
 
 def get_certificate_settings() -> CertificateSettings:
-    row = db.session.get(CertificateSettings, 1)
-    if row is None:
-        row = CertificateSettings(id=1)
-        db.session.add(row)
-        db.session.flush()
-    return row
+    """How certificates look: signatory, number format, logo."""
+    return _the_row(CertificateSettings)
 
 
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
