@@ -141,7 +141,8 @@ def question(attempt_id, n):
     if not 1 <= n <= len(attempt.items):
         abort(404)
     item = attempt.items[n - 1]
-    version = services.item_versions(attempt)[n - 1]
+    versions = services.item_versions(attempt)  # one query: this page and the offline copy
+    version = versions[n - 1]
     options = {o["id"]: o for o in version.options}
     answered = services.effective_answers(attempt)
     if attempt.quiz.feedback == "each" and item["v"] in answered:
@@ -157,14 +158,13 @@ def question(attempt_id, n):
         answered=answered,
         token=token,
         client_answer_id=uuid.uuid4(),
-        offline=_offline_data(attempt, n, token, answered),
+        offline=_offline_data(attempt, versions, n, token, answered),
     )
 
 
-def _offline_data(attempt, n: int, token: str | None, answered: dict) -> dict:
+def _offline_data(attempt, versions, n: int, token: str | None, answered: dict) -> dict:
     """What the page needs to carry on without the server: the attempt's questions in the order
     shown (never which option is right), where to send answers, and the texts of the outbox."""
-    versions = services.item_versions(attempt)
     questions = []
     for item, version in zip(attempt.items, versions, strict=True):
         by_id = {o["id"]: o["text"] for o in version.options}

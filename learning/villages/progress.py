@@ -5,10 +5,8 @@ and `village_progress` (one row a village of the work area: the criteria values 
 Dashboards read only these. They are refreshed
 
 - for the events and villages touched since last time (`catch_up`): the transaction of a
-  change only notes what it touched in `progress_pending` (results via `attempt_finalized`;
-  events, participations, villager profiles, officers' villages and certifications,
-  designations and certificates as they are flushed), so a tablet's submit stays short,
-  and the pages that show progress compute it first;
+  change only notes what it touched in `progress_pending` (see `notes`), so a tablet's
+  submit stays short, and the pages that show progress compute it first;
 - for the whole work area when a day has passed (the 12-month window moves), when the
   criteria change, or when the work area grows.
 
@@ -16,23 +14,24 @@ No query here reads answers, and none loops over attempts in Python.
 """
 
 import uuid
-from dataclasses import dataclass, field
-from itertools import chain
+from dataclasses import dataclass
 
-from sqlalchemy import and_, case, delete, event, func, select
-from sqlalchemy.orm import Session, aliased, object_session
+from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy.orm import Session, aliased
 
 from learning.accounts.models import User, officer_village
 from learning.core.access import Role
-from learning.core.signals import attempt_finalized
 from learning.core.time import today_local, utcnow
-from learning.core.upsert import insert_ignore_rows, upsert_rows
+from learning.core.upsert import upsert_rows
 from learning.events import rules as event_rules
 from learning.events.models import Event, Participation, VillagerProfile, event_village
 from learning.lessons.models import Lesson
 from learning.regions.models import District, Village
 from learning.regions.services import work_area_codes
-from learning.villages import rules
+from learning.villages import (
+    notes,  # noqa: F401  (registers the listeners that note changes)
+    rules,
+)
 from learning.villages.models import (
     CertificationCriteria,
     EventSummary,
@@ -42,8 +41,6 @@ from learning.villages.models import (
     VillageProgress,
 )
 from quizzes.models import OfficerCertification, QuizAttempt
-
-PENDING = "villages.pending"
 
 
 def criteria_of(row: CertificationCriteria | None) -> rules.Criteria:
@@ -340,122 +337,6 @@ def is_stale(session: Session, today=None) -> bool:
     """True when the last full refresh was for another day or another work area."""
     marker = session.scalar(select(ProgressPending.key).where(ProgressPending.kind == FULL))
     return marker != _full_refresh_key(today or today_local())
-
-
-# ---- keeping it current ---------------------------------------------------------------------
-
-
-@dataclass
-class Pending:
-    events: set = field(default_factory=set)
-    villages: set = field(default_factory=set)
-    officers: set = field(default_factory=set)
-
-    def __bool__(self):
-        return bool(self.events or self.villages or self.officers)
-
-
-def pending(session: Session) -> Pending:
-    return session.info.setdefault(PENDING, Pending())
-
-
-def _changed(obj, *names) -> bool:
-    from sqlalchemy import inspect
-
-    state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in names)
-
-
-def _old_and_new(obj, name) -> set:
-    from sqlalchemy import inspect
-
-    history = inspect(obj).attrs[name].history
-    return {v for v in chain(history.added, history.deleted, history.unchanged) if v}
-
-
-def _note_event(todo, event_row, _created):
-    todo.events.add(event_row.id)
-    todo.villages.add(event_row.village_code)
-
-
-def _note_participation(todo, participation, created):
-    if created or _changed(participation, "is_counted", "withdrawn_at", "user_id"):
-        todo.events.add(participation.event_id)
-
-
-def _note_profile(todo, profile, created):
-    if created or _changed(profile, "village_code"):
-        todo.villages.update(_old_and_new(profile, "village_code"))
-
-
-def _note_certification(todo, certification, _created):
-    todo.officers.add(certification.user_id)
-
-
-def _note_officer(todo, user, created):
-    if user.role == Role.OFFICER and (created or _changed(user, "is_active_account", "villages")):
-        todo.officers.add(user.id)
-        todo.villages.update(v.code for v in _old_and_new(user, "villages"))
-
-
-def _note_village(todo, row, _created):
-    todo.villages.add(row.village_code)
-
-
-# What moves progress, noted as it is flushed (mapper events: flushes of other records cost
-# nothing). `created` is true for an insert or a delete, false for an update.
-WATCHED = {
-    Event: _note_event,
-    Participation: _note_participation,
-    VillagerProfile: _note_profile,
-    OfficerCertification: _note_certification,
-    User: _note_officer,
-    VillageDesignation: _note_village,
-    VillageCertificate: _note_village,
-}
-
-
-def _watch(model, note) -> None:
-    def noted(created):
-        def listener(_mapper, _connection, target):
-            session = object_session(target)
-            if session is not None:
-                note(pending(session), target, created)
-
-        return listener
-
-    event.listen(model, "after_insert", noted(True))
-    event.listen(model, "after_update", noted(False))
-    event.listen(model, "after_delete", noted(True))
-
-
-for _model, _note in WATCHED.items():
-    _watch(_model, _note)
-
-
-@attempt_finalized.connect
-def _on_attempt_finalized(_sender, context=None, **_extra):
-    from learning.extensions import db
-
-    if context and context.startswith("event:"):
-        pending(db.session()).events.add(context.removeprefix("event:"))
-
-
-@event.listens_for(Session, "before_commit")
-def _remember_pending(session):
-    session.flush()  # what is still unflushed is noted now, not after this hook
-    todo = session.info.pop(PENDING, None)
-    if not todo:
-        return
-    rows = [{"kind": "event", "key": str(k)} for k in todo.events]
-    rows += [{"kind": "village", "key": str(k)} for k in todo.villages]
-    rows += [{"kind": "officer", "key": str(k)} for k in todo.officers]
-    insert_ignore_rows(ProgressPending, rows, ["kind", "key"], session=session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_pending(session):
-    session.info.pop(PENDING, None)
 
 
 def has_pending(session: Session) -> bool:

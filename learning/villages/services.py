@@ -28,7 +28,7 @@ from learning.villages.models import (
 
 
 class VillageError(Refused):
-    pass
+    """A change to the programme of a village was refused; the message is for the user."""
 
 
 # ---- criteria and settings ------------------------------------------------------------------
