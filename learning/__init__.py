@@ -1,6 +1,7 @@
 """Sadar Imigrasi: the application factory. The only place where the rooms are wired."""
 
 import os
+from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import format_datetime, format_decimal
@@ -26,6 +27,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    # A field laptop enrolled with the office: a participant card it does not know is taken on
+    # trust and matched to its owner when the office imports the event (learning.sync).
+    app.config.setdefault(
+        "CLAIM_UNKNOWN_CARDS",
+        (
+            Path(app.config.get("SYNC_DIR") or Path(app.instance_path) / "sync") / "enrolment.json"
+        ).exists(),
+    )
     if "SQLALCHEMY_ENGINE_OPTIONS" not in app.config:
         from learning.config import engine_options
 
@@ -80,6 +89,8 @@ def register_blueprints(app: Flask) -> None:
     from learning.field.views import bp as field_bp
     from learning.lessons.views import bp as lessons_bp
     from learning.regions.views import bp as regions_bp
+    from learning.sync.views import api as sync_api_bp
+    from learning.sync.views import bp as sync_bp
     from learning.villages.guide import bp as guide_bp
     from learning.villages.views import bp as villages_bp
     from learning.villages.views import verify_bp
@@ -97,6 +108,8 @@ def register_blueprints(app: Flask) -> None:
         verify_bp,
         guide_bp,
         field_bp,
+        sync_bp,
+        sync_api_bp,
     ):
         app.register_blueprint(bp)
     LANDING_PAGES.update(admin="accounts.office_home", officer="lessons.index")
@@ -113,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
         ("lessons.manage_index", _l("Pelajaran"), admin),
         ("quizzes.manage_index", _l("Kuis"), admin),
         ("regions.manage_work_area", _l("Wilayah kerja"), admin),
+        ("sync.index", _l("Laptop lapangan"), admin),
         ("accounts.manage_audit", _l("Log audit"), admin),
         ("guide.index", _l("Panduan"), frozenset({Role.ADMIN, Role.OFFICER})),
     ]

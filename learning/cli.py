@@ -139,13 +139,17 @@ def run_setup(echo=click.echo) -> str | None:
     from learning.accounts import services as accounts
     from learning.accounts.models import Role
     from learning.regions.services import ensure_office
+    from learning.sync.identity import is_field_device
 
     # Migrations run on a connection of their own: end any transaction the session holds.
     db.session.close()
     with write_intent():
         upgrade(directory=current_app.extensions["migrate"].directory)
         echo(load_regions_with_progress(Path(current_app.config["REGIONS_DATA_DIR"])))
-        load_content(echo)
+        if is_field_device():
+            echo("Laptop lapangan: pelajaran dan soal diambil dari kantor (sync pull).")
+        else:
+            load_content(echo)
         office, created = ensure_office()
         if created:
             echo(f"Kantor dibuat: {office.name} ({', '.join(r.name for r in office.regencies)}).")
@@ -371,6 +375,7 @@ def register_commands(app) -> None:
     """Attach the project's commands to `app.cli`."""
     from learning.backup_cli import backup_group
     from learning.field.cli import field_command
+    from learning.sync.cli import sync_group
 
     for command in (
         setup_command,
@@ -382,6 +387,7 @@ def register_commands(app) -> None:
         demo_group,
         backup_group,
         field_command,
+        sync_group,
     ):
         app.cli.add_command(command)
 

@@ -210,3 +210,24 @@ def officer(make_user):
         display_name="Petugas Satu",
         villages=["15.06.11.2004"],
     )
+
+
+@pytest.fixture(scope="session")
+def _checked_content(app):
+    """The bundled content files, parsed and checked once (the YAML parse is the slow part)."""
+    from learning.cli import check_content
+
+    with app.app_context():
+        found = check_content(Path(app.config["CONTENT_DIR"]), Path(app.static_folder))
+    assert not found[2], found[2]
+    return found
+
+
+@pytest.fixture
+def content(_checked_content, monkeypatch):
+    """Lessons, question bank and quizzes loaded by the real loader (files parsed once)."""
+    import learning.cli
+
+    monkeypatch.setattr(learning.cli, "check_content", lambda *_args: _checked_content)
+    learning.cli.load_content(echo=lambda *_: None)
+    db.session.commit()

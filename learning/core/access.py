@@ -32,6 +32,13 @@ def token_access(view):
     return view
 
 
+def device_access(view):
+    """Mark a view a field laptop calls with its device token (or its one-time enrolment code),
+    never with a login or a cookie."""
+    view.is_device_access = True
+    return view
+
+
 def kiosk_access(view):
     """Mark a view of the villager's way, entered with a kiosk or a join-code session."""
     view.is_kiosk_access = True
@@ -65,7 +72,7 @@ def check_view_declared():
     view = current_app.view_functions.get(request.endpoint)
     if view is None or request.endpoint == "static":
         return None
-    marks = ("is_public", "is_token_access", "is_kiosk_access", "allowed_roles")
+    marks = ("is_public", "is_token_access", "is_kiosk_access", "is_device_access", "allowed_roles")
     if any(getattr(view, mark, None) for mark in marks):
         return None
     abort(403)

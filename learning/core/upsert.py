@@ -9,7 +9,7 @@ def insert_ignore(model, values: dict, index_elements: list[str]) -> bool:
     """Insert `values` into `model`'s table; return False if the unique key already existed."""
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    table = model.__table__
+    table = getattr(model, "__table__", model)  # a model or a Table
     # RETURNING tells whether a row went in (rowcount is unreliable for this on psycopg).
     statement = (
         module.insert(table)
@@ -31,7 +31,7 @@ def upsert_rows(model, rows: list[dict], index_elements: list[str], session=None
     session = session or db.session
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    table = model.__table__
+    table = getattr(model, "__table__", model)  # a model or a Table
     columns = [c for c in rows[0] if c not in index_elements]
     statement = module.insert(table)
     statement = statement.on_conflict_do_update(
@@ -49,5 +49,7 @@ def insert_ignore_rows(model, rows: list[dict], index_elements: list[str], sessi
     session = session or db.session
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(model.__table__).on_conflict_do_nothing(index_elements=index_elements)
+    statement = module.insert(getattr(model, "__table__", model)).on_conflict_do_nothing(
+        index_elements=index_elements
+    )
     session.execute(statement, rows)

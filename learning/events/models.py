@@ -13,6 +13,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    and_,
+    case,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +60,12 @@ class Event(StableIdMixin, db.Model):
     # printed so that answers entered afterwards match the sheet.
     paper_items: Mapped[dict | None] = mapped_column(JSON)
     closed_at = mapped_column(UTCDateTime, nullable=True)
+    # When the office first received the event from a field laptop (None: made here). Its
+    # certification date is the earlier of held_on and this, so a laptop clock running ahead
+    # cannot move it later than the office saw it.
+    received_on = mapped_column(Date, nullable=True)
+    # An open sync conflict on the event itself: held out of every count until resolved.
+    sync_hold: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -64,6 +73,15 @@ class Event(StableIdMixin, db.Model):
     village: Mapped[Village] = relationship(lazy="joined")
     villages: Mapped[list[Village]] = relationship(secondary=event_village, order_by=Village.code)
     officers: Mapped[list[User]] = relationship(secondary=event_officer, order_by=User.display_name)
+
+    @classmethod
+    def counted_on(cls):
+        """The date certification counts the event on (SQL): held_on, or the day the office
+        received it when that is earlier."""
+        return case(
+            (and_(cls.received_on.is_not(None), cls.received_on < cls.held_on), cls.received_on),
+            else_=cls.held_on,
+        )
 
 
 class VillagerProfile(StableIdMixin, db.Model):
@@ -110,6 +128,8 @@ class Participation(StableIdMixin, db.Model):
     pretest_attempt_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     posttest_attempt_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     withdrawn_at = mapped_column(UTCDateTime, nullable=True)
+    # An open sync conflict on this participation or its records: not counted until resolved.
+    sync_hold: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     event: Mapped[Event] = relationship(lazy="joined")
     user: Mapped[User] = relationship(lazy="joined")

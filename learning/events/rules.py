@@ -22,6 +22,11 @@ def normalise_code(text: str) -> str:
     return re.sub(r"[\s\-]", "", (text or "").upper())
 
 
+def is_card_code(code: str) -> bool:
+    """A participant-card code as the app makes them (checked before trusting an unknown one)."""
+    return len(code) == CARD_CODE_LENGTH and all(c in CODE_ALPHABET for c in code)
+
+
 def name_key(name: str) -> str:
     """Normalise a name to compare people: case, accents, spacing and titles ignored."""
     text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()

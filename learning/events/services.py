@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -325,9 +326,16 @@ def register_villager(
 
 def returning_villager(event: Event, card_code: str, consent_by: str = "self") -> Participation:
     """A villager shows their participant card: no second registration, no second person."""
+    code = rules.normalise_code(card_code)
     profile = db.session.scalars(
-        select(VillagerProfile).where(VillagerProfile.card_code == rules.normalise_code(card_code))
+        select(VillagerProfile).where(VillagerProfile.card_code == code)
     ).first()
+    if (
+        profile is None
+        and current_app.config.get("CLAIM_UNKNOWN_CARDS")
+        and rules.is_card_code(code)
+    ):
+        profile = _card_holder(event, code)
     if profile is None or profile.anonymised_at is not None:
         raise EventError(
             _("Kode kartu tidak ditemukan. Periksa lagi, atau daftar sebagai peserta baru."), 404
@@ -335,6 +343,26 @@ def returning_villager(event: Event, card_code: str, consent_by: str = "self") -
     return _participate(
         event, profile.user, profile, profile.age_group, profile.gender, consent_by, "card"
     )
+
+
+def _card_holder(event: Event, code: str) -> VillagerProfile:
+    """A card this field laptop does not know (it holds no villagers of the office): the
+    holder takes part under the card, and the office matches it to its owner on import."""
+    user = User(
+        id=uuid.uuid4(), role=Role.VILLAGER, display_name=_("Pemegang kartu %(code)s", code=code)
+    )
+    db.session.add(user)
+    db.session.flush()
+    profile = VillagerProfile(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        village_code=event.village_code,
+        card_code=code,
+        name_key="",
+    )
+    db.session.add(profile)
+    db.session.flush()
+    return profile
 
 
 def get_profile(user: User) -> VillagerProfile | None:

@@ -87,10 +87,16 @@ def summarise_events(session: Session, event_ids=None) -> set[str]:
         )
         .outerjoin(pre, pre.id == Participation.pretest_attempt_id)
         .outerjoin(post, post.id == Participation.posttest_attempt_id)
-        .where(Participation.withdrawn_at.is_(None), Participation.is_counted.is_(True))
+        .where(
+            Participation.withdrawn_at.is_(None),
+            Participation.is_counted.is_(True),
+            Participation.sync_hold.is_(False),
+        )
         .group_by(Participation.event_id)
     )
-    events = select(Event.id, Event.village_code, Event.held_on, Event.status, Event.lesson_slugs)
+    # An event in sync conflict counts as not held until an admin resolves it.
+    is_held = and_(Event.status.in_(("open", "closed")), Event.sync_hold.is_(False))
+    events = select(Event.id, Event.village_code, Event.counted_on(), is_held, Event.lesson_slugs)
     if ids is not None:
         stats = stats.where(Participation.event_id.in_(ids))
         events = events.where(Event.id.in_(ids))
@@ -98,7 +104,7 @@ def summarise_events(session: Session, event_ids=None) -> set[str]:
     topic_of = dict(session.execute(select(Lesson.slug, Lesson.topic)).all())
     now = utcnow()
     rows = []
-    for event_id, village_code, held_on, status, slugs in session.execute(events):
+    for event_id, village_code, held_on, held, slugs in session.execute(events):
         count, pretests, posttests, passed, pairs, pre_mean, post_mean = figures.get(
             event_id, (0, 0, 0, 0, 0, None, None)
         )
@@ -108,7 +114,7 @@ def summarise_events(session: Session, event_ids=None) -> set[str]:
                 "event_id": event_id,
                 "village_code": village_code,
                 "held_on": held_on,
-                "is_held": status in ("open", "closed"),
+                "is_held": bool(held),
                 "participants": count,
                 "pretests": pretests,
                 "posttests": posttests,
@@ -223,10 +229,12 @@ def refresh_villages(session: Session, codes=None, today=None) -> int:
         .outerjoin(VillagerProfile, VillagerProfile.user_id == Participation.user_id)
         .where(
             Event.status.in_(("open", "closed")),
-            Event.held_on >= start,
-            Event.held_on <= today,
+            Event.sync_hold.is_(False),
+            Event.counted_on() >= start,
+            Event.counted_on() <= today,
             Participation.withdrawn_at.is_(None),
             Participation.is_counted.is_(True),
+            Participation.sync_hold.is_(False),
             QuizAttempt.status == "submitted",
             QuizAttempt.passed.is_(True),
         )

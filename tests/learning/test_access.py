@@ -59,6 +59,8 @@ def _routes(app):
             yield rule.endpoint, method, url
 
 
+# Endpoints a field laptop calls with its device token or one-time enrolment code.
+DEVICE = {"sync_api.enrol", "sync_api.push", "sync_api.pull_snapshot"}
 # Endpoints entered with a quiz attempt's secret token instead of a login.
 TOKEN = {
     "quizzes.question",
@@ -75,8 +77,14 @@ def test_every_view_declares_who_may_open_it(app):
     for endpoint, view in app.view_functions.items():
         if endpoint in PUBLIC:
             continue
-        if endpoint in TOKEN or endpoint in KIOSK:
-            mark = "is_token_access" if endpoint in TOKEN else "is_kiosk_access"
+        if endpoint in TOKEN or endpoint in KIOSK or endpoint in DEVICE:
+            mark = (
+                "is_token_access"
+                if endpoint in TOKEN
+                else "is_kiosk_access"
+                if endpoint in KIOSK
+                else "is_device_access"
+            )
             if not getattr(view, mark, False):
                 undeclared.append(endpoint)
             continue
@@ -90,6 +98,17 @@ def test_token_and_kiosk_views_are_exactly_the_known_ones(app):
     assert marked == TOKEN
     kiosk = {e for e, v in app.view_functions.items() if getattr(v, "is_kiosk_access", False)}
     assert kiosk == KIOSK
+    device = {e for e, v in app.view_functions.items() if getattr(v, "is_device_access", False)}
+    assert device == DEVICE
+
+
+def test_device_views_refuse_a_caller_without_a_valid_token_or_code(app, client, admin, login_as):
+    login_as(client, admin)  # a logged-in admin's cookie is no device token
+    for endpoint, method, url in _routes(app):
+        if endpoint in DEVICE:
+            response = client.open(url, method=method, headers={"Authorization": "Bearer x"})
+            assert response.status_code in (401, 403), endpoint
+            assert response.is_json and response.get_json()["error"], endpoint
 
 
 def test_kiosk_views_refuse_a_browser_without_an_event(app, client):
@@ -112,7 +131,7 @@ def users(make_user):
 
 def test_anonymous_users_are_sent_to_login(app, client):
     for endpoint, method, url in _routes(app):
-        if endpoint in PUBLIC or endpoint in TOKEN or endpoint in KIOSK:
+        if endpoint in PUBLIC or endpoint in TOKEN or endpoint in KIOSK or endpoint in DEVICE:
             continue
         response = client.open(url, method=method)
         assert response.status_code == 302, (endpoint, method, response.status_code)
@@ -126,8 +145,8 @@ def test_each_wrong_role_gets_403_and_each_right_role_gets_in(app, users, login_
             if endpoint in PUBLIC:
                 continue
             login_as(client, user)  # again each time: one of the routes is logout
-            if endpoint in TOKEN or endpoint in KIOSK:
-                continue  # tested with and without tokens in tests/quizzes and tests/events
+            if endpoint in TOKEN or endpoint in KIOSK or endpoint in DEVICE:
+                continue  # tested with and without tokens in tests/quizzes, events and sync
             allowed = app.view_functions[endpoint].allowed_roles
             status = client.open(url, method=method).status_code
             if role in allowed:

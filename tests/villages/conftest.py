@@ -74,30 +74,6 @@ def village(code: str) -> Village:
     return db.session.get(Village, code)
 
 
-# ---- content --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def _checked_content(app):
-    """The bundled content files, parsed and checked once (the YAML parse is the slow part)."""
-    from learning.cli import check_content
-
-    with app.app_context():
-        found = check_content(Path(app.config["CONTENT_DIR"]), Path(app.static_folder))
-    assert not found[2], found[2]
-    return found
-
-
-@pytest.fixture
-def content(_checked_content, monkeypatch):
-    """Lessons, question bank and quizzes loaded by the real loader (files parsed once)."""
-    import learning.cli
-
-    monkeypatch.setattr(learning.cli, "check_content", lambda *_args: _checked_content)
-    learning.cli.load_content(echo=lambda *_: None)
-    db.session.commit()
-
-
 # ---- people, events, results ----------------------------------------------------------------
 
 

@@ -1,0 +1,284 @@
+"""Devices (register, enrol, revoke), conflicts (list, resolve), receipts."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from learning.accounts.models import User
+from learning.core.access import Role
+from learning.core.audit import record_audit
+from learning.core.errors import Refused, hash_token
+from learning.core.time import utcnow
+from learning.events.models import Event
+from learning.extensions import db
+from learning.sync import crypto, identity, records
+from learning.sync.merge import hold_participations
+from learning.sync.models import BundleReceipt, Device, SyncConflict, SyncRecord, SyncVersion
+from learning.villages import notes
+
+ENROL_CODE_HOURS = 24
+
+
+class SyncError(Refused):
+    """A device or conflict change was refused."""
+
+
+# ---- devices --------------------------------------------------------------------------------
+
+
+def list_devices() -> list[Device]:
+    return list(
+        db.session.scalars(select(Device).order_by(Device.revoked_at.is_not(None), Device.name))
+    )
+
+
+def get_device(device_id) -> Device | None:
+    try:
+        return db.session.get(Device, uuid.UUID(str(device_id)))
+    except ValueError:
+        return None
+
+
+def _officers(officer_ids) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.id.in_([uuid.UUID(str(i)) for i in officer_ids]), User.role == Role.OFFICER
+            )
+        )
+    )
+
+
+def register_device(name: str, officer_ids, actor) -> tuple[Device, str]:
+    """Record a laptop and make its one-time enrolment code (shown once, valid a day)."""
+    name = (name or "").strip()
+    if not name:
+        raise SyncError(_("Beri nama laptop ini."))
+    code = "-".join(secrets.token_hex(3).upper() for _part in range(3))
+    device = Device(
+        name=name[:80],
+        enrol_code_hash=hash_token(code),
+        enrol_expires_at=utcnow() + timedelta(hours=ENROL_CODE_HOURS),
+        created_by_name=actor.display_name,
+        officers=_officers(officer_ids),
+    )
+    db.session.add(device)
+    db.session.flush()
+    record_audit(
+        actor,
+        "device.registered",
+        "device",
+        device.id,
+        name=device.name,
+        officers=[o.display_name for o in device.officers],
+    )
+    return device, code
+
+
+def set_officers(device: Device, officer_ids, actor) -> None:
+    device.officers = _officers(officer_ids)
+    record_audit(
+        actor,
+        "device.officers_changed",
+        "device",
+        device.id,
+        officers=[o.display_name for o in device.officers],
+    )
+    db.session.flush()
+
+
+def enrol(code: str, device_key: str, public_key: str) -> tuple[Device, str]:
+    """A laptop enrols with its code: the office keeps its public key, it gets its token."""
+    device = db.session.scalar(
+        select(Device).where(Device.enrol_code_hash == hash_token(code or ""))
+    )
+    if device is None or device.is_revoked:
+        raise SyncError(_("Kode pendaftaran tidak dikenal atau sudah dipakai."), 403)
+    if device.enrol_expires_at < utcnow():
+        raise SyncError(_("Kode pendaftaran sudah kedaluwarsa. Minta kode baru ke admin."), 403)
+    try:
+        if len(bytes.fromhex(public_key)) != 32:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise SyncError(_("Kunci publik laptop tidak sah.")) from None
+    device_key = (device_key or "").strip()[:40]
+    taken = db.session.scalar(
+        select(Device).where(Device.device_key == device_key, Device.id != device.id)
+    )
+    if not device_key or taken is not None:
+        raise SyncError(_("ID perangkat ini sudah dipakai laptop lain."), 409)
+    token = secrets.token_urlsafe(32)
+    device.device_key = device_key
+    device.public_key = public_key
+    device.token_hash = hash_token(token)
+    device.enrol_code_hash = None
+    device.enrolled_at = device.last_seen_at = utcnow()
+    record_audit(None, "device.enrolled", "device", device.id, device_key=device_key)
+    db.session.flush()
+    return device, token
+
+
+def device_for_token(token: str | None) -> Device | None:
+    """The enrolled, unrevoked device presenting this token."""
+    if not token:
+        return None
+    device = db.session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    if device is None or device.is_revoked:
+        return None
+    return device
+
+
+def revoke_device(device: Device, reason: str, actor) -> None:
+    """A lost or stolen laptop: its token stops working and its bundles are refused."""
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise SyncError(_("Tulis alasan pencabutan."))
+    if device.is_revoked:
+        raise SyncError(_("Perangkat ini sudah dicabut."), 409)
+    device.revoked_at = utcnow()
+    device.revoked_reason = reason[:500]
+    device.revoked_by_name = actor.display_name
+    device.token_hash = None
+    device.enrol_code_hash = None
+    record_audit(actor, "device.revoked", "device", device.id, name=device.name, reason=reason)
+    db.session.flush()
+
+
+def office_public_key() -> str:
+    return crypto.public_hex(identity.office_key())
+
+
+# ---- receipts and conflicts -----------------------------------------------------------------
+
+
+def list_receipts(limit: int = 100) -> list[BundleReceipt]:
+    return list(
+        db.session.scalars(
+            select(BundleReceipt).order_by(BundleReceipt.received_at.desc()).limit(limit)
+        )
+    )
+
+
+@dataclass
+class Variant:
+    device: str
+    device_name: str
+    content_hash: str
+    received_at: object
+    content: dict
+    changed: set  # fields that differ from the other variants
+
+
+def list_conflicts(open_only: bool = True) -> list[SyncConflict]:
+    query = select(SyncConflict).order_by(SyncConflict.opened_at.desc())
+    if open_only:
+        query = query.where(SyncConflict.resolved_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def count_open_conflicts() -> int:
+    return db.session.scalar(
+        select(db.func.count()).select_from(SyncConflict).where(SyncConflict.resolved_at.is_(None))
+    )
+
+
+def get_conflict(conflict_id) -> SyncConflict | None:
+    try:
+        return db.session.get(SyncConflict, uuid.UUID(str(conflict_id)))
+    except ValueError:
+        return None
+
+
+def variants(conflict: SyncConflict) -> list[Variant]:
+    """The competing versions of a conflict's record, with the fields where they differ."""
+    names = dict(db.session.execute(select(Device.device_key, Device.name)).all())
+    rows = [
+        row
+        for row in db.session.scalars(
+            select(SyncVersion)
+            .where(SyncVersion.kind == conflict.kind, SyncVersion.record_id == conflict.record_id)
+            .order_by(SyncVersion.content_hash)
+        )
+        if row.content_hash in conflict.hashes
+    ]
+    keys = sorted({k for row in rows for k in (row.content or {})})
+    differing = {k for k in keys if len({repr((row.content or {}).get(k)) for row in rows}) > 1}
+    return [
+        Variant(
+            row.device_key,
+            names.get(
+                row.device_key,
+                _("Kantor") if row.device_key == identity.device_key() else row.device_key,
+            ),
+            row.content_hash,
+            row.received_at,
+            row.content or {},
+            differing,
+        )
+        for row in rows
+    ]
+
+
+def resolve_conflict(conflict: SyncConflict, chosen_hash: str, actor) -> None:
+    """An admin keeps one version: it becomes the office's version, made from all of them."""
+    if conflict.resolved_at is not None:
+        raise SyncError(_("Konflik ini sudah diselesaikan."), 409)
+    chosen = next((v for v in variants(conflict) if v.content_hash == chosen_hash), None)
+    if chosen is None:
+        raise SyncError(_("Pilih salah satu versi yang ada."))
+    office = identity.device_key()
+    previous = db.session.get(SyncVersion, (conflict.kind, conflict.record_id, office))
+    content = chosen.content
+    # The choice is the office's version, made from every competing one: it replaces them, so
+    # later imports of the same bundles change nothing, and a newer version reopens it.
+    row = previous or SyncVersion(
+        kind=conflict.kind, record_id=conflict.record_id, device_key=office
+    )
+    row.sequence = (previous.sequence + 1) if previous else 0
+    row.content_hash = chosen_hash
+    row.parents = list(conflict.hashes)
+    row.content = content
+    row.received_at = utcnow()
+    db.session.add(row)
+    exists = bool(records.read(conflict.kind, [conflict.record_id]))
+    records.write(conflict.kind, conflict.record_id, content, {}, exists=exists)
+    written = records.read(conflict.kind, [conflict.record_id])
+    record = db.session.get(SyncRecord, (conflict.kind, conflict.record_id)) or SyncRecord(
+        kind=conflict.kind, record_id=conflict.record_id
+    )
+    record.applied_hash = chosen_hash
+    record.written_hash = records.content_hash(written[conflict.record_id][0])
+    db.session.add(record)
+    conflict.resolved_at = utcnow()
+    conflict.resolved_hash = chosen_hash
+    conflict.resolved_by_name = actor.display_name
+    db.session.flush()
+    open_conflicts = list(
+        db.session.execute(
+            select(SyncConflict.kind, SyncConflict.participation_id).where(
+                SyncConflict.event_id == conflict.event_id, SyncConflict.resolved_at.is_(None)
+            )
+        )
+    )
+    hold_participations(conflict.event_id, open_conflicts)
+    notes.pending(db.session()).events.add(conflict.event_id)
+    record_audit(
+        actor,
+        "sync.conflict_resolved",
+        "event",
+        conflict.event_id,
+        kind=conflict.kind,
+        record=str(conflict.record_id),
+        chosen=chosen.device_name,
+    )
+    db.session.flush()
+
+
+def event_titles(event_ids) -> dict:
+    return dict(
+        db.session.execute(select(Event.id, Event.title).where(Event.id.in_(list(event_ids)))).all()
+    )
