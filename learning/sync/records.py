@@ -193,12 +193,17 @@ def read(kind: str, ids) -> dict[uuid.UUID, tuple[dict, dict]]:
 
 def _read_simple(kind_name, ids):
     kind = SIMPLE[kind_name]
-    rows = db.session.scalars(select(kind.model).where(kind.model.id.in_(ids))).all()
+    table = kind.model.__table__
+    query = select(table).where(table.c.id.in_(ids))
+    if kind is ATTEMPT:
+        query = query.add_columns(Quiz.slug.label("quiz_slug")).join(
+            Quiz, Quiz.id == table.c.quiz_id
+        )
     found = {}
-    for row in rows:
+    for row in db.session.execute(query):
         content = kind.row_content(row)
         if kind is ATTEMPT:
-            content["quiz"] = row.quiz.slug
+            content["quiz"] = row.quiz_slug
         found[row.id] = (content, {name: getattr(row, name) for name in kind.local})
     return found
 
