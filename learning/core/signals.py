@@ -8,3 +8,5 @@ _signals = Namespace()
 attempt_finalized = _signals.signal("attempt-finalized")
 # Sent by `lessons` when a learner completes a lesson.
 lesson_completed = _signals.signal("lesson-completed")
+# Sent by `events` when a villager's personal data is removed; `sync` drops its copies.
+villager_anonymised = _signals.signal("villager-anonymised")

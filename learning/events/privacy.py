@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from learning.accounts.models import User
 from learning.core.audit import record_audit
+from learning.core.signals import villager_anonymised
 from learning.core.time import utcnow
 from learning.events import rules
 from learning.events.models import Consent, Participation, VillagerProfile
@@ -102,6 +103,7 @@ def anonymise_villager(profile: VillagerProfile, actor, reason: str) -> None:
     profile.anonymised_at = utcnow()
     record_audit(actor, "villager.anonymised", "villager", profile.user_id, reason=reason)
     db.session.flush()
+    villager_anonymised.send(profile, user_id=profile.user_id)
 
 
 def expired_profiles(retention_days: int) -> list[VillagerProfile]:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, select, update
 
 from learning.accounts.models import User
+from learning.core.signals import villager_anonymised
 from learning.core.time import today_local, utcnow
 from learning.core.upsert import insert_ignore_rows, upsert_rows
 from learning.events import rules as event_rules
@@ -380,6 +381,18 @@ class Merger:
                     )
                 }
             )
+        conflicts = {}
+        for chunk in records._chunks(ids):
+            conflicts.update(
+                {
+                    c.record_id: c
+                    for c in db.session.scalars(
+                        select(SyncConflict).where(
+                            SyncConflict.kind == kind, SyncConflict.record_id.in_(chunk)
+                        )
+                    )
+                }
+            )
         live = records.read(kind, ids)
         owners = self._card_owners() if kind == "villager" else {}
         version_rows, inserts, updates, applied = [], [], [], {}
@@ -430,7 +443,7 @@ class Merger:
             version_rows.append(self._version_row(kind, record_id, incoming))
             left = standing(versions.values())
             winner = left[0]
-            self._set_conflict(kind, record_id, item, left)
+            self._set_conflict(kind, record_id, item, left, conflicts)
             if record_id not in live:
                 inserts.append(
                     (record_id, self._remap(kind, winner.content), self._local(kind, item))
@@ -512,13 +525,10 @@ class Merger:
             ["kind", "record_id"],
         )
 
-    def _set_conflict(self, kind: str, record_id, item: dict, left: list) -> None:
+    def _set_conflict(self, kind: str, record_id, item: dict, left: list, known: dict) -> None:
+        """Open, update or close the record's conflict; `known` holds the kind's conflicts."""
         hashes = sorted({v.content_hash for v in left})
-        conflict = db.session.scalar(
-            select(SyncConflict).where(
-                SyncConflict.kind == kind, SyncConflict.record_id == record_id
-            )
-        )
+        conflict = known.get(record_id)
         if len(hashes) == 1:
             if conflict is not None and conflict.resolved_at is None:
                 conflict.resolved_at = utcnow()
@@ -702,6 +712,20 @@ class Merger:
                         }
                     )
         insert_ignore_rows(DuplicateCandidate, rows, ["id"])
+
+
+@villager_anonymised.connect
+def _forget_villager(_sender, user_id=None, **_extra):
+    """The office removed a villager's data: the versions laptops sent of it go too."""
+    same = select(VillagerAlias.user_id).where(VillagerAlias.same_as_id == user_id)
+    db.session.execute(
+        update(SyncVersion.__table__)
+        .where(
+            SyncVersion.kind == "villager",
+            (SyncVersion.record_id == user_id) | SyncVersion.record_id.in_(same),
+        )
+        .values(content=None)
+    )
 
 
 def hold_participations(event_id, open_conflicts) -> None:
