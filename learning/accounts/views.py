@@ -65,6 +65,11 @@ AUDIT_ACTIONS = {
     "certificate.issued_override": _l("Sertifikat desa diterbitkan dengan pengecualian"),
     "certificate.revoked": _l("Sertifikat desa dicabut"),
     "certificate.settings_changed": _l("Pengaturan sertifikat diubah"),
+    "device.registered": _l("Laptop lapangan didaftarkan"),
+    "device.enrolled": _l("Laptop lapangan memakai kode pendaftarannya"),
+    "device.officers_changed": _l("Petugas laptop lapangan diubah"),
+    "device.revoked": _l("Laptop lapangan dicabut"),
+    "sync.conflict_resolved": _l("Konflik sinkronisasi diselesaikan"),
     "demo.loaded": _l("Data demo dimuat"),
     "demo.removed": _l("Data demo dihapus"),
 }
@@ -76,6 +81,7 @@ AUDIT_GROUPS = {
     "acara": (_l("Acara dan kios"), ("event.", "kiosk.")),
     "data-pribadi": (_l("Data pribadi warga"), ("villager.",)),
     "wilayah": (_l("Wilayah kerja"), ("office.", "demo.")),
+    "lapangan": (_l("Laptop lapangan dan sinkronisasi"), ("device.", "sync.")),
 }
 AUDIT_DETAILS = {
     "before": _l("sebelum"),
@@ -104,6 +110,12 @@ AUDIT_DETAILS = {
     "validity_months": _l("masa berlaku (bulan)"),
     "events": _l("acara"),
     "participants": _l("peserta"),
+    "name": _l("nama"),
+    "officers": _l("petugas"),
+    "device_key": _l("ID perangkat"),
+    "kind": _l("jenis catatan"),
+    "record": _l("catatan"),
+    "chosen": _l("versi dipilih"),
 }
 
 

@@ -180,13 +180,13 @@ def test_the_pull_answer_names_no_villager_and_no_hash_but_the_assigned_officers
     enrol(laptop, officers[:1])
     with laptop.context():
         token = identity.enrolment()["token"]
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310  (http to the test server)
         office_url + "/sync/api/pull",
         data=b"",
         headers={"Authorization": f"Bearer {token}"},
         method="POST",
     )
-    with urllib.request.urlopen(request) as response:  # noqa: S310
+    with urllib.request.urlopen(request) as response:  # noqa: S310  (the test server)
         snapshot = json.load(response)
     hashes = {o["username"]: o["password_hash"] for o in snapshot["officers"]}
     assert hashes.pop("petugas.satu") and set(hashes.values()) == {None}
