@@ -170,7 +170,6 @@ class Variant:
     content_hash: str
     received_at: object
     content: dict
-    changed: set  # fields that differ from the other variants
 
 
 def list_conflicts(open_only: bool = True) -> list[SyncConflict]:
@@ -194,7 +193,7 @@ def get_conflict(conflict_id) -> SyncConflict | None:
 
 
 def variants(conflict: SyncConflict) -> list[Variant]:
-    """The competing versions of a conflict's record, with the fields where they differ."""
+    """The competing versions of a conflict's record, by hash."""
     names = dict(db.session.execute(select(Device.device_key, Device.name)).all())
     rows = [
         row
@@ -205,8 +204,6 @@ def variants(conflict: SyncConflict) -> list[Variant]:
         )
         if row.content_hash in conflict.hashes
     ]
-    keys = sorted({k for row in rows for k in (row.content or {})})
-    differing = {k for k in keys if len({repr((row.content or {}).get(k)) for row in rows}) > 1}
     return [
         Variant(
             row.device_key,
@@ -217,7 +214,6 @@ def variants(conflict: SyncConflict) -> list[Variant]:
             row.content_hash,
             row.received_at,
             row.content or {},
-            differing,
         )
         for row in rows
     ]

@@ -26,7 +26,7 @@ from learning.core.errors import Refused
 from learning.core.time import utcnow
 from learning.events.services import can_manage, get_event
 from learning.extensions import csrf, db
-from learning.sync import bundle, crypto, identity, merge, pull, services
+from learning.sync import bundle, crypto, display, identity, merge, pull, services
 from learning.sync.forms import (
     DeviceForm,
     DeviceOfficersForm,
@@ -205,11 +205,12 @@ def conflict(conflict_id):
             return redirect(url_for("sync.conflicts"))
     elif request.method == "POST":
         status = 400
+    variants = services.variants(row)
     return (
         render_template(
             "sync/conflict.html",
             conflict=row,
-            variants=services.variants(row),
+            variants=zip(variants, display.rows([v.content for v in variants]), strict=True),
             title=services.event_titles([row.event_id]).get(row.event_id, ""),
             form=form,
         ),

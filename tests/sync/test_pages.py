@@ -93,7 +93,7 @@ def test_a_conflict_is_shown_side_by_side_and_resolved_by_an_admin(
         client.get(f"/sync/conflicts/{conflict.id}")
     )
     page = text(client.get(f"/sync/conflicts/{conflict.id}"))
-    assert "laptop-1" in page and "laptop-2" in page and "<mark>closed_at</mark>" in page
+    assert "laptop-1" in page and "laptop-2" in page and "<mark>Ditutup</mark>" in page
     wrong = client.post(f"/sync/conflicts/{conflict.id}", data={"choice": "0" * 64})
     assert wrong.status_code == 400 and "Pilih salah satu versi" in text(wrong)
     chosen = conflict.hashes[1]
