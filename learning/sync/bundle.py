@@ -68,7 +68,7 @@ def build_payload(event: Event, sequence: int, bundle_id: uuid.UUID) -> dict:
             {
                 "id": str(record_id),
                 "content": content,
-                "local": {k: records._out(v) for k, v in local.items()},
+                "local": {k: records.plain(v) for k, v in local.items()},
                 "parents": [pulled[record_id]] if record_id in pulled else [],
             }
             for record_id, (content, local) in sorted(found[kind].items(), key=lambda i: str(i[0]))

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from learning.accounts.models import User
 from learning.core.signals import villager_anonymised
@@ -139,6 +140,10 @@ def import_bundle(data: bytes, *, via: str, actor_name: str, device: Device | No
         report = merger.run(sender.name)
     except BundleError:
         raise
+    except IntegrityError as exc:
+        raise BundleError(
+            _("Bundel tidak dapat digabungkan: %(error)s", error=str(exc.orig)[:200]), 409
+        ) from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _broken(
             _("isinya tidak sesuai format (%(error)s).", error=type(exc).__name__)
@@ -169,6 +174,16 @@ def import_bundle(data: bytes, *, via: str, actor_name: str, device: Device | No
     sender.last_seen_at = now
     db.session.flush()
     return report
+
+
+def _of_records(model, kind: str, ids) -> list:
+    """The rows of a sync table (version, record, conflict) for these records of a kind."""
+    rows = []
+    for chunk in records.chunks(ids):
+        rows += db.session.scalars(
+            select(model).where(model.kind == kind, model.record_id.in_(chunk))
+        ).all()
+    return rows
 
 
 @dataclass
@@ -205,6 +220,7 @@ class Merger:
         # (old, new, its participations, its attempts): villagers handed over to a newcomer
         self._pending_handover: list = []
         self._numbers: set | None = None  # participant numbers taken in the event
+        self._owners: dict | None = None  # (kind, id) -> the participation it belongs to
 
     # ---- checks before anything is written --------------------------------------------------
 
@@ -330,22 +346,23 @@ class Merger:
     def _participation_of(self, kind: str, item: dict) -> uuid.UUID | None:
         """The participation a record belongs to (None for the event itself)."""
         content = item["content"]
-        by_key = {}
-        for pid, participation in self.items["participation"].items():
-            c = participation["content"]
-            by_key.update(
-                {("villager", c["user_id"]): pid, ("participation", str(pid)): pid}
-                | {
-                    ("attempt", a): pid
-                    for a in (c["pretest_attempt_id"], c["posttest_attempt_id"])
-                    if a
-                }
-            )
+        if self._owners is None:
+            self._owners = {}
+            for pid, participation in self.items["participation"].items():
+                c = participation["content"]
+                self._owners.update(
+                    {("villager", c["user_id"]): pid, ("participation", str(pid)): pid}
+                    | {
+                        ("attempt", a): pid
+                        for a in (c["pretest_attempt_id"], c["posttest_attempt_id"])
+                        if a
+                    }
+                )
         key = {
             "consent": ("participation", content.get("participation_id")),
             "answer": ("attempt", content.get("attempt_id")),
         }.get(kind, (kind, item["id"]))
-        return by_key.get(key)
+        return self._owners.get(key)
 
     def _remap(self, kind: str, content: dict) -> dict:
         if kind in ("participation", "attempt"):
@@ -360,39 +377,12 @@ class Merger:
             return
         ids = sorted(items)
         stored: dict[uuid.UUID, dict[str, Version]] = {}
-        for chunk in records._chunks(ids):
-            for row in db.session.scalars(
-                select(SyncVersion).where(
-                    SyncVersion.kind == kind, SyncVersion.record_id.in_(chunk)
-                )
-            ):
-                stored.setdefault(row.record_id, {})[row.device_key] = Version(
-                    row.device_key, row.sequence, row.content_hash, row.parents or [], row.content
-                )
-        synced = {}
-        for chunk in records._chunks(ids):
-            synced.update(
-                {
-                    r.record_id: r
-                    for r in db.session.scalars(
-                        select(SyncRecord).where(
-                            SyncRecord.kind == kind, SyncRecord.record_id.in_(chunk)
-                        )
-                    )
-                }
+        for row in _of_records(SyncVersion, kind, ids):
+            stored.setdefault(row.record_id, {})[row.device_key] = Version(
+                row.device_key, row.sequence, row.content_hash, row.parents or [], row.content
             )
-        conflicts = {}
-        for chunk in records._chunks(ids):
-            conflicts.update(
-                {
-                    c.record_id: c
-                    for c in db.session.scalars(
-                        select(SyncConflict).where(
-                            SyncConflict.kind == kind, SyncConflict.record_id.in_(chunk)
-                        )
-                    )
-                }
-            )
+        synced = {r.record_id: r for r in _of_records(SyncRecord, kind, ids)}
+        conflicts = {c.record_id: c for c in _of_records(SyncConflict, kind, ids)}
         live = records.read(kind, ids)
         owners = self._card_owners() if kind == "villager" else {}
         version_rows, inserts, updates, applied = [], [], [], {}

@@ -5,6 +5,7 @@ Content tables are copied with the office's own keys: a field laptop never loads
 row for row, and versions (named by their content hash) are never duplicated.
 """
 
+import enum
 import uuid
 from datetime import date, datetime
 
@@ -14,7 +15,7 @@ from sqlalchemy import Date, Uuid, delete, func, select, update
 from learning.accounts.models import User, officer_village
 from learning.core.access import Role
 from learning.core.models import LegalInstrument, LegalProvision
-from learning.core.time import UTCDateTime
+from learning.core.time import UTCDateTime, utcnow
 from learning.core.upsert import insert_ignore_rows, upsert_rows
 from learning.events.models import Event, Participation
 from learning.extensions import db
@@ -54,11 +55,7 @@ SCHEDULED = ("scheduled", "open")
 
 
 def _out(value):
-    return (
-        value.value
-        if hasattr(value, "value") and not isinstance(value, int)
-        else records._out(value)
-    )
+    return value.value if isinstance(value, enum.Enum) else records.plain(value)
 
 
 def _rows(table, where=None) -> list[dict]:
@@ -261,7 +258,7 @@ def _apply_events(events: list[dict], office_key: str) -> int:
                     "content_hash": digest,
                     "parents": [],
                     "content": None,
-                    "received_at": datetime.now().astimezone(),
+                    "received_at": utcnow(),
                 }
             ],
             ["kind", "record_id", "device_key"],

@@ -38,7 +38,8 @@ def content_hash(content: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _out(value):
+def plain(value):
+    """A column value as JSON holds it (ids and times as text)."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -75,9 +76,9 @@ class Kind:
     local: tuple = ()  # columns written on insert but never compared
 
     def row_content(self, row) -> dict:
-        content = {name: _out(getattr(row, name)) for name, _type in self.fields}
+        content = {name: plain(getattr(row, name)) for name, _type in self.fields}
         content["origin_device"] = row.origin_device
-        content["created_at"] = _out(row.created_at)
+        content["created_at"] = plain(row.created_at)
         return content
 
     def values(self, content: dict) -> dict:
@@ -174,7 +175,7 @@ PROFILE_FIELDS = (
 SIMPLE = {k.name: k for k in (EVENT, PARTICIPATION, CONSENT, ATTEMPT, ANSWER)}
 
 
-def _chunks(ids):
+def chunks(ids):
     ids = sorted(ids, key=str)
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
@@ -186,7 +187,7 @@ def _chunks(ids):
 def read(kind: str, ids) -> dict[uuid.UUID, tuple[dict, dict]]:
     """Return {id: (content, local)} of the records of this kind that exist here."""
     found = {}
-    for chunk in _chunks({_uuid(i) for i in ids}):
+    for chunk in chunks({_uuid(i) for i in ids}):
         found.update(_READERS.get(kind, _read_simple)(kind, chunk))
     return found
 
@@ -239,12 +240,12 @@ def _read_villagers(_kind, ids):
         content = {
             "display_name": user.display_name,
             "origin_device": user.origin_device,
-            "created_at": _out(user.created_at),
+            "created_at": plain(user.created_at),
             "profile_id": str(profile.id),
             # A card shown on a laptop that did not know it: the office finds its owner.
             "claimed": profile.name_key == "" and profile.anonymised_at is None,
         }
-        content.update({name: _out(getattr(profile, name)) for name, _t in PROFILE_FIELDS})
+        content.update({name: plain(getattr(profile, name)) for name, _t in PROFILE_FIELDS})
         found[user.id] = (content, {})
     return found
 
@@ -279,7 +280,7 @@ def read_event_bundle(event_id: uuid.UUID) -> dict[str, dict]:
         "attempt": read("attempt", attempts),
         "answer": {},
     }
-    for chunk in _chunks(attempts):
+    for chunk in chunks(attempts):
         records["answer"].update(
             read(
                 "answer",

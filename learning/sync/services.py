@@ -109,7 +109,7 @@ def enrol(code: str, device_key: str, public_key: str) -> tuple[Device, str]:
     taken = db.session.scalar(
         select(Device).where(Device.device_key == device_key, Device.id != device.id)
     )
-    if not device_key or taken is not None:
+    if not device_key or taken is not None or device_key == identity.device_key():
         raise SyncError(_("ID perangkat ini sudah dipakai laptop lain."), 409)
     token = secrets.token_urlsafe(32)
     device.device_key = device_key

@@ -64,6 +64,12 @@ class LiveServer:
         self.passwords[username] = password
 
 
+def no_horizontal_scroll(page: Page) -> None:
+    """The page fits the screen's width: nothing to scroll sideways."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"page is {width}px wide, wider than the screen"
+
+
 def log_in(page: Page, username: str, password: str) -> None:
     """Fill the login form and send it (the page must be the login page)."""
     page.get_by_label("Nama pengguna", exact=True).fill(username)

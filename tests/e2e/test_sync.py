@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from tests.conftest import make_test_app
-from tests.e2e.support import DESKTOP, TABLET, LiveServer, log_in
+from tests.e2e.support import DESKTOP, TABLET, LiveServer, log_in, no_horizontal_scroll
 from tests.sync.conftest import Laptop, hold_event
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +86,7 @@ def register_laptop(page: Page, name: str, officer_name: str, shot) -> str:
     page.get_by_role("button", name="Daftarkan laptop").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kode pendaftaran laptop")
     shot(page, f"code-{name}")
+    no_horizontal_scroll(page)
     command = page.locator("pre code").inner_text()
     return re.search(r"--code (\S+)", command).group(1)
 
@@ -126,6 +127,7 @@ def test_a_laptops_event_is_uploaded_merged_and_its_conflict_resolved(
     page.goto("/sync/")
     expect(page.get_by_role("cell", name="Terdaftar")).to_have_count(2)
     accessible(page, "sync-index")
+    no_horizontal_scroll(page)
 
     rng = random.Random(2026)
     hold_event(first, rng, event_id=event_id, villagers=4)
@@ -144,6 +146,7 @@ def test_a_laptops_event_is_uploaded_merged_and_its_conflict_resolved(
             "Sosialisasi Paspor Desa Pembengis"
         )
         shot(laptop_page, "laptop-event-page")
+        no_horizontal_scroll(laptop_page)
         with laptop_page.expect_download() as download_info:
             laptop_page.get_by_role("button", name="Buat bundel untuk kantor").click()
         bundle_path = tmp_path / download_info.value.suggested_filename
@@ -178,6 +181,7 @@ def test_a_laptops_event_is_uploaded_merged_and_its_conflict_resolved(
     accessible(page, "conflict")
     page.set_viewport_size(TABLET)
     shot(page, "conflict-tablet")
+    no_horizontal_scroll(page)
     page.locator("section", has_text="laptop-lapangan-2").get_by_role(
         "button", name="Pakai versi ini"
     ).click()

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import DESKTOP, PHONE, log_in_as_admin
+from tests.e2e.support import DESKTOP, PHONE, log_in_as_admin, no_horizontal_scroll
 
 pytestmark = pytest.mark.e2e
 
@@ -27,8 +27,3 @@ def test_login_page_on_a_phone(live_server, page, shot, accessible):
     shot(page, "login-phone")
     accessible(page, "login-phone")
     no_horizontal_scroll(page)
-
-
-def no_horizontal_scroll(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"page is {width}px wide, wider than the screen"

@@ -29,7 +29,7 @@ from learning.villages.services import ensure_fresh
 from quizzes.models import QuizAnswer
 from tests.sync.conftest import PEMBENGIS, SENGETI, card_of, hold_event, schedule
 
-ORDERS = 8
+ORDERS = 10
 
 
 def office_state() -> dict:
@@ -95,17 +95,17 @@ def test_bundles_from_three_laptops_merge_the_same_in_any_order(
     rng = random.Random(20261128)
     l1, l2, l3 = laptops
     bundles = []
-    t = hold_event(l1, rng, event_id=event_t.id, villagers=rng.randint(3, 6))
-    s1 = hold_event(l1, rng, event_id=event_s.id, villagers=rng.randint(2, 4))
-    e1 = hold_event(l1, rng, villagers=3, names=["Siti Aminah"], close=False)
+    t = hold_event(l1, rng, event_id=event_t.id, villagers=rng.randint(5, 9))
+    s1 = hold_event(l1, rng, event_id=event_s.id, villagers=rng.randint(4, 7))
+    e1 = hold_event(l1, rng, villagers=5, names=["Siti Aminah"], close=False)
     bundles += [l1.export(t), l1.export(s1), l1.export(e1)]
-    hold_event(l1, rng, event_id=e1, villagers=2)  # more villagers, then closed
+    hold_event(l1, rng, event_id=e1, villagers=3)  # more villagers, then closed
     bundles.append(l1.export(e1))
     card = card_of(l1, e1, index=1)
-    s2 = hold_event(l2, rng, event_id=event_s.id, villagers=rng.randint(2, 4))
-    e2 = hold_event(l2, rng, village=PEMBENGIS, villagers=3, names=["Siti Aminah"], cards=[card])
-    u = hold_event(l3, rng, event_id=event_u.id, village=SENGETI, villagers=2)
-    e3 = hold_event(l3, rng, village=SENGETI, villagers=4, cards=[card])
+    s2 = hold_event(l2, rng, event_id=event_s.id, villagers=rng.randint(4, 7))
+    e2 = hold_event(l2, rng, village=PEMBENGIS, villagers=5, names=["Siti Aminah"], cards=[card])
+    u = hold_event(l3, rng, event_id=event_u.id, village=SENGETI, villagers=4)
+    e3 = hold_event(l3, rng, village=SENGETI, villagers=6, cards=[card])
     bundles += [l2.export(s2), l2.export(e2), l3.export(u), l3.export(e3)]
     assert s1 == s2 == event_s.id
     given = l1.answers | l2.answers | l3.answers
@@ -143,7 +143,7 @@ def test_bundles_from_three_laptops_merge_the_same_in_any_order(
     db.session.commit()
     ensure_fresh()
     summaries = {s.event_id: s for s in db.session.scalars(select(EventSummary))}
-    assert summaries[e1].participants == 5 and summaries[e1].is_held
+    assert summaries[e1].participants == 8 and summaries[e1].is_held
     assert summaries[t].is_held
     assert not summaries[event_s.id].is_held and not summaries[event_u.id].is_held
     assert db.session.scalar(select(func.count()).select_from(SyncConflict)) == 2
