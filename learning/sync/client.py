@@ -46,7 +46,19 @@ def _call(url: str, *, body: bytes, content_type: str, token: str | None, ca_fil
         raise Refused(
             message or _("Kantor menolak (HTTP %(code)s).", code=exc.code), exc.code
         ) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, ssl.SSLCertVerificationError):
+            raise Refused(
+                _(
+                    "Sertifikat HTTPS kantor tidak dipercaya laptop ini (%(reason)s). Daftarkan "
+                    "dengan --ca berisi sertifikat CA kantor.",
+                    reason=exc.reason.verify_message,
+                )
+            ) from None
+        raise Offline(
+            _("Kantor tidak dapat dihubungi (%(reason)s). Coba lagi saat ada internet.", reason=exc)
+        ) from None
+    except (TimeoutError, ConnectionError, OSError) as exc:
         raise Offline(
             _("Kantor tidak dapat dihubungi (%(reason)s). Coba lagi saat ada internet.", reason=exc)
         ) from None

@@ -191,3 +191,43 @@ def test_the_pull_answer_names_no_villager_and_no_hash_but_the_assigned_officers
     hashes = {o["username"]: o["password_hash"] for o in snapshot["officers"]}
     assert hashes.pop("petugas.satu") and set(hashes.values()) == {None}
     assert "villager_profile" not in snapshot["content"] and "user_account" not in snapshot
+
+
+def test_push_over_https_trusts_the_offices_authority_and_nothing_else(
+    app, content, admin, officers, make_laptop, tmp_path
+):
+    """The office served over HTTPS (a certificate from field mode's authority): a laptop
+    enrolled with that authority pushes; one that does not know it is told why."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from learning.field import tls
+
+    cert = tls.ensure_server_cert(tmp_path / "office-tls", ["127.0.0.1"])
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, ssl_context=(str(cert.cert_path), str(cert.key_path))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_port}"
+    try:
+        trusting, other = make_laptop("laptop-tls"), make_laptop("laptop-lain")
+        _device, code = services.register_device("Laptop TLS", [officers[0].id], admin)
+        _device, second_code = services.register_device("Laptop lain", [officers[0].id], admin)
+        db.session.commit()
+        with other.context(), write_intent(), pytest.raises(Refused, match="tidak dipercaya"):
+            client.enrol(url, second_code)
+        with trusting.context(), write_intent():
+            client.enrol(url, code, ca_file=str(cert.ca_cert_path))
+            client.fetch()
+            db.session.commit()
+        trusting.officer_id = officers[0].id
+        event_id = hold_event(trusting, random.Random(6), villagers=2)
+        trusting.export(event_id)
+        with trusting.context():
+            result = client.push()
+        assert result.error is None and len(result.sent) == 1
+    finally:
+        server.shutdown()
+    db.session.commit()  # a new snapshot: the push was written by the server
+    assert set(db.session.scalars(select(QuizAnswer.client_answer_id))) == trusting.answers
