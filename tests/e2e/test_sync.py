@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 PEMBENGIS = "15.06.11.2004"
 ADMIN = "admin.sinkron"
-OFFICERS = {"rahmat.pimpasa": "Rahmat Hidayat", "dewi.pimpasa": "Dewi Lestari"}
+OFFICERS = {"nurul.lapangan": "Nurul Aini", "yusuf.lapangan": "Yusuf Maulana"}
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def register_laptop(page: Page, name: str, officer_name: str, shot) -> str:
     """Register a laptop on the sync page; return the one-time code it shows."""
     page.goto("/sync/")
     page.get_by_label("Nama laptop").fill(name)
-    page.get_by_label(officer_name).check()
+    page.get_by_label(officer_name, exact=True).check()
     page.get_by_role("button", name="Daftarkan laptop").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kode pendaftaran laptop")
     shot(page, f"code-{name}")
@@ -140,7 +140,7 @@ def test_a_laptops_event_is_uploaded_merged_and_its_conflict_resolved(
         laptop_page = browser.new_page(viewport=TABLET, locale="id-ID", bypass_csp=True)
         laptop_url = f"http://127.0.0.1:{server.server_port}"
         laptop_page.goto(laptop_url + "/accounts/login")
-        log_in(laptop_page, "rahmat.pimpasa", "sandi-rahmat.pimpasa-2024")
+        log_in(laptop_page, "nurul.lapangan", "sandi-nurul.lapangan-2024")
         laptop_page.goto(f"{laptop_url}/events/{event_id}")
         expect(laptop_page.get_by_role("heading", level=1)).to_have_text(
             "Sosialisasi Paspor Desa Pembengis"
