@@ -231,3 +231,43 @@ def test_push_over_https_trusts_the_offices_authority_and_nothing_else(
         server.shutdown()
     db.session.commit()  # a new snapshot: the push was written by the server
     assert set(db.session.scalars(select(QuizAnswer.client_answer_id))) == trusting.answers
+
+
+def test_a_laptop_that_already_holds_results_cannot_enrol_and_keeps_the_code_unused(
+    content, admin, officers, make_laptop, office_url
+):
+    from datetime import date
+
+    from learning.accounts import services as accounts
+    from learning.events import services as events
+    from learning.sync.models import Device
+
+    device, code = services.register_device("Laptop bekas", [officers[0].id], admin)
+    db.session.commit()
+    used = make_laptop("laptop-bekas")
+    with used.context(), write_intent():
+        officer = accounts.create_user(
+            username="petugas.lama",
+            display_name="Petugas Lama",
+            role=Role.OFFICER,
+            password="kata-sandi-lama-1",
+        )
+        event = events.create_event(
+            title="Acara lama",
+            village_code="15.06.11.2004",
+            held_on=date.today(),
+            place="Balai",
+            officer_ids=[officer.id],
+            lesson_slugs=["apa-itu-paspor"],
+            actor=officer,
+        )
+        events.register_villager(
+            event, events.Registration("Warga Lama", "15.06.11.2004", "26-35", "perempuan")
+        )
+        db.session.commit()
+        with pytest.raises(Refused, match="sudah berisi hasil tes"):
+            client.enrol(office_url, code)
+        db.session.rollback()
+        assert identity.enrolment() is None
+    db.session.commit()
+    assert db.session.get(Device, device.id).enrolled_at is None  # the code is still unused
