@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from learning.accounts.models import User
-from learning.core.signals import villager_anonymised
 from learning.core.time import today_local, utcnow
-from learning.core.upsert import insert_ignore_rows, upsert_rows
+from learning.core.upsert import upsert_rows
 from learning.events import rules as event_rules
-from learning.events.models import DuplicateCandidate, Event, Participation, VillagerProfile
+from learning.events.models import Event, Participation
 from learning.extensions import db
 from learning.sync import bundle, crypto, identity, records
 from learning.sync.crypto import BundleError
@@ -35,11 +33,11 @@ from learning.sync.models import (
     SyncVersion,
     VillagerAlias,
 )
+from learning.sync.villagers import VillagerMatching
 from learning.villages import notes
-from quizzes.models import Question, QuestionVersion, Quiz, QuizAttempt
+from quizzes.models import Question, QuestionVersion, Quiz
 
 CLOCK_TOLERANCE_SECONDS = 24 * 3600
-CANDIDATE_NAMESPACE = uuid.UUID("3e8f7b52-9c4d-4a61-8f0e-6b2d1c5a7e94")
 
 
 @dataclass
@@ -202,7 +200,7 @@ def standing(versions) -> list:
     return sorted(left, key=lambda v: (v.content_hash, v.device))
 
 
-class Merger:
+class Merger(VillagerMatching):
     """Merge one bundle's records into the office database (one transaction, the caller's)."""
 
     def __init__(self, device: str, sequence: int, payload: dict):
@@ -540,112 +538,6 @@ class Merger:
         conflict.note = None
         self.report.conflicts += 1
 
-    # ---- villagers known by their card ------------------------------------------------------
-
-    def _card_owners(self) -> dict[str, tuple]:
-        cards = sorted({i["content"]["card_code"] for i in self.items["villager"].values()})
-        return {
-            card: (user_id, name_key == "" and anonymised is None)
-            for card, user_id, name_key, anonymised in db.session.execute(
-                select(
-                    VillagerProfile.card_code,
-                    VillagerProfile.user_id,
-                    VillagerProfile.name_key,
-                    VillagerProfile.anonymised_at,
-                ).where(VillagerProfile.card_code.in_(cards))
-            )
-        }
-
-    def _villager_target(self, record_id, content, owners, live) -> uuid.UUID:
-        """Which villager this record is: itself, or the known owner of the same card.
-
-        Of two records with one card, a registration beats a card shown on a laptop that did
-        not know it, then the smaller id: the same one whatever arrives first.
-        """
-        if record_id in self.aliases:
-            return self.aliases[record_id]
-        owner = owners.get(content["card_code"])
-        if owner is None or owner[0] == record_id:
-            return record_id
-        owner_id, owner_claimed = owner
-        if (owner_claimed, str(owner_id)) <= (bool(content.get("claimed")), str(record_id)):
-            return owner_id
-        self._hand_over(owner_id, record_id)
-        live.pop(owner_id, None)
-        return record_id
-
-    def _alias(self, record_id: uuid.UUID, same_as: uuid.UUID, card: str) -> None:
-        self.aliases[record_id] = same_as
-        insert_ignore_rows(
-            VillagerAlias,
-            [{"user_id": record_id, "same_as_id": same_as, "card_code": card}],
-            ["user_id"],
-        )
-
-    def _hand_over(self, old: uuid.UUID, new: uuid.UUID) -> None:
-        """Make villager `old` an alias of `new` (arriving now): its records move to `new`."""
-        moved_participations = list(
-            db.session.scalars(select(Participation.id).where(Participation.user_id == old))
-        )
-        moved_attempts = list(
-            db.session.scalars(select(QuizAttempt.id).where(QuizAttempt.user_id == old))
-        )
-        # The card must be free before the new villager is written with it.
-        db.session.execute(delete(VillagerProfile.__table__).where(VillagerProfile.user_id == old))
-        self._pending_handover.append((old, new, moved_participations, moved_attempts))
-        self.aliases[old] = new
-
-    def _finish_handover(self) -> None:
-        for old, new, participations, attempts in self._pending_handover:
-            db.session.execute(
-                update(Participation.__table__)
-                .where(Participation.user_id == old)
-                .values(user_id=new)
-            )
-            db.session.execute(
-                update(QuizAttempt.__table__).where(QuizAttempt.user_id == old).values(user_id=new)
-            )
-            db.session.execute(
-                update(DuplicateCandidate.__table__)
-                .where(DuplicateCandidate.existing_user_id == old)
-                .values(existing_user_id=new)
-            )
-            db.session.execute(
-                update(VillagerAlias.__table__)
-                .where(VillagerAlias.same_as_id == old)
-                .values(same_as_id=new)
-            )
-            db.session.execute(delete(User.__table__).where(User.id == old))
-            db.session.execute(
-                delete(SyncRecord.__table__).where(
-                    SyncRecord.kind == "villager", SyncRecord.record_id == old
-                )
-            )
-            card = db.session.scalar(
-                select(VillagerProfile.card_code).where(VillagerProfile.user_id == new)
-            )
-            self._alias(old, new, card)
-            for kind, ids in (("participation", participations), ("attempt", attempts)):
-                known = (
-                    set(
-                        db.session.scalars(
-                            select(SyncRecord.record_id).where(
-                                SyncRecord.kind == kind, SyncRecord.record_id.in_(ids)
-                            )
-                        )
-                    )
-                    if ids
-                    else set()
-                )
-                written = records.read(kind, known)
-                for record_id, (content, _local) in written.items():
-                    db.session.execute(
-                        update(SyncRecord.__table__)
-                        .where(and_(SyncRecord.kind == kind, SyncRecord.record_id == record_id))
-                        .values(written_hash=records.content_hash(content))
-                    )
-        self._pending_handover = []
-
     # ---- after the records ------------------------------------------------------------------
 
     def _hold_conflicts(self) -> None:
@@ -658,64 +550,6 @@ class Merger:
             )
         )
         hold_participations(self.event_id, open_conflicts)
-
-    def _suggest_duplicates(self) -> None:
-        """Same name in the same village as a known villager: the officer's review queue.
-
-        Every villager of the bundle is compared, not only new ones, and a pair is put on the
-        participations of the villager with the larger id against the smaller: the queue is
-        the same whichever bundle came first.
-        """
-        villagers = sorted({self.aliases.get(i, i) for i in self.items["villager"]}, key=str)
-        rows = []
-        for user_id, name_key, village_code in db.session.execute(
-            select(
-                VillagerProfile.user_id, VillagerProfile.name_key, VillagerProfile.village_code
-            ).where(
-                VillagerProfile.user_id.in_(villagers),
-                VillagerProfile.name_key != "",
-                VillagerProfile.village_code.is_not(None),
-                VillagerProfile.anonymised_at.is_(None),
-            )
-        ).all():
-            others = db.session.scalars(
-                select(VillagerProfile.user_id).where(
-                    VillagerProfile.name_key == name_key,
-                    VillagerProfile.village_code == village_code,
-                    VillagerProfile.user_id != user_id,
-                    VillagerProfile.anonymised_at.is_(None),
-                )
-            ).all()
-            for other in others:
-                later, earlier = sorted((user_id, other), key=str, reverse=True)
-                for participation_id in db.session.scalars(
-                    select(Participation.id).where(Participation.user_id == later)
-                ):
-                    rows.append(
-                        {
-                            "id": uuid.uuid5(CANDIDATE_NAMESPACE, f"{participation_id}:{earlier}"),
-                            "participation_id": participation_id,
-                            "existing_user_id": earlier,
-                            "status": "pending",
-                            "origin_device": self.office,
-                            "created_at": utcnow(),
-                        }
-                    )
-        insert_ignore_rows(DuplicateCandidate, rows, ["id"])
-
-
-@villager_anonymised.connect
-def _forget_villager(_sender, user_id=None, **_extra):
-    """The office removed a villager's data: the versions laptops sent of it go too."""
-    same = select(VillagerAlias.user_id).where(VillagerAlias.same_as_id == user_id)
-    db.session.execute(
-        update(SyncVersion.__table__)
-        .where(
-            SyncVersion.kind == "villager",
-            (SyncVersion.record_id == user_id) | SyncVersion.record_id.in_(same),
-        )
-        .values(content=None)
-    )
 
 
 def hold_participations(event_id, open_conflicts) -> None:
