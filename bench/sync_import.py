@@ -7,7 +7,7 @@ pulled) records one event through the real services: 60 villagers register, take
 --postgres-url is given), --repeat times each, inside a savepoint rolled back afterwards so every
 run starts from the same office:
   open         read the header, verify the signature, decrypt and parse the payload
-  import       merge.import_bundle: checks, versions, records, conflicts, review queue
+  import       imports.import_bundle: checks, versions, records, conflicts, review queue
   again        the same bundle imported a second time (a reported no-op)
   newer        a later bundle of the same event (every record again, newer sequence)
   floor        the same records written with records.insert_many and nothing else
@@ -44,7 +44,7 @@ from learning.core.database import write_intent  # noqa: E402
 from learning.events import services as events  # noqa: E402
 from learning.events.models import AGE_GROUPS, GENDERS, Event  # noqa: E402
 from learning.extensions import db  # noqa: E402
-from learning.sync import bundle, crypto, identity, merge, pull, records, services  # noqa: E402
+from learning.sync import bundle, crypto, identity, imports, pull, records, services  # noqa: E402
 from quizzes import services as quizzes  # noqa: E402
 
 REGIONS = ROOT / "tests" / "data" / "regions"
@@ -181,13 +181,13 @@ def measure(office_url: str, folder: Path, args) -> dict:
             crypto.open_payload(sealed, identity.office_key())
 
         def import_first():
-            merge.import_bundle(first, via="command", actor_name="bench")
+            imports.import_bundle(first, via="command", actor_name="bench")
 
         def both(second_too):
             def run():
-                merge.import_bundle(first, via="command", actor_name="bench")
+                imports.import_bundle(first, via="command", actor_name="bench")
                 started = time.perf_counter()
-                merge.import_bundle(
+                imports.import_bundle(
                     second if second_too else first, via="command", actor_name="bench"
                 )
                 run.last = (time.perf_counter() - started) * 1000

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _read_or_create(path: Path, make) -> str:
+def read_or_create(path: Path, make) -> str:
     """Return the value kept in `path`, creating it once with `make()`."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
@@ -43,11 +43,11 @@ def from_environment(instance_path: str) -> dict:
     port = int(os.environ.get("PORT", "5000"))
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY")
-        or _read_or_create(instance / "secret_key", lambda: secrets.token_hex(32)),
+        or read_or_create(instance / "secret_key", lambda: secrets.token_hex(32)),
         # The device that creates records here; field laptops and the office each have one,
         # so records made offline keep their origin when they are merged later.
         "DEVICE_ID": os.environ.get("DEVICE_ID")
-        or _read_or_create(instance / "device_id", lambda: uuid.uuid4().hex[:12]),
+        or read_or_create(instance / "device_id", lambda: uuid.uuid4().hex[:12]),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,

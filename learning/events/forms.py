@@ -8,14 +8,13 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from learning.core.forms import MultiCheckboxField
 from learning.events.models import AGE_GROUPS
 
 AGE_LABELS = {
@@ -26,11 +25,6 @@ AGE_LABELS = {
     "46-55": _l("46 sampai 55 tahun"),
     ">55": _l("di atas 55 tahun"),
 }
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class EventForm(FlaskForm):

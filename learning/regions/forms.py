@@ -2,14 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, SubmitField, widgets
+from wtforms import SubmitField
+
+from learning.core.forms import MultiCheckboxField
 
 
 class WorkAreaForm(FlaskForm):
-    regencies = SelectMultipleField(
-        _l("Kabupaten/kota wilayah kerja"),
-        choices=[],
-        widget=widgets.ListWidget(prefix_label=False),
-        option_widget=widgets.CheckboxInput(),
-    )
+    regencies = MultiCheckboxField(_l("Kabupaten/kota wilayah kerja"), choices=[])
     submit = SubmitField(_l("Simpan wilayah kerja"))

@@ -126,13 +126,13 @@ def push_command():
 @with_appcontext
 def import_command(files):
     """Import bundles at the office (each in its own transaction; a refused one writes nothing)."""
-    from learning.sync import merge
+    from learning.sync import imports
 
     failed = 0
     for path in files:
         with write_intent():
             try:
-                report = merge.import_bundle(
+                report = imports.import_bundle(
                     path.read_bytes(), via="command", actor_name="perintah impor"
                 )
             except Refused as exc:

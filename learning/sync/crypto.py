@@ -11,7 +11,6 @@ foreign file is refused before anything is decrypted or read.
 import gzip
 import hashlib
 import json
-import os
 import secrets
 import struct
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask_babel import gettext as _
 
+from learning.config import read_or_create
 from learning.core.errors import Refused
 
 MAGIC = b"SADAR-IMIGRASI-BUNDLE\n"
@@ -50,19 +50,11 @@ def key_id(public_hex_value: str) -> str:
 
 def load_or_create(path: Path, kind):
     """Read a private key kept as hex in `path`, creating it (mode 600) the first time."""
-    if path.exists():
-        return kind.from_private_bytes(bytes.fromhex(path.read_text().strip()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = kind.generate()
-    raw = key.private_bytes(
-        serialization.Encoding.Raw,
-        serialization.PrivateFormat.Raw,
-        serialization.NoEncryption(),
+    raw = serialization.Encoding.Raw, serialization.PrivateFormat.Raw
+    value = read_or_create(
+        path, lambda: kind.generate().private_bytes(*raw, serialization.NoEncryption()).hex()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(raw.hex())
-    return key
+    return kind.from_private_bytes(bytes.fromhex(value))
 
 
 def signing_key(path: Path) -> Ed25519PrivateKey:

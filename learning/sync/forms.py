@@ -5,23 +5,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     HiddenField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Length
 
+from learning.core.forms import MultiCheckboxField
+
 REQUIRED = _l("Wajib diisi.")
-
-
-class OfficersField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-    def pre_validate(self, form):  # the choices are the office's officers; unknown ids are dropped
-        pass
 
 
 class DeviceForm(FlaskForm):
@@ -30,12 +22,12 @@ class DeviceForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=80)],
         description=_l("Contoh: Laptop lapangan 2 (Dell, stiker biru)"),
     )
-    officers = OfficersField(_l("Petugas yang memakai laptop ini"))
+    officers = MultiCheckboxField(_l("Petugas yang memakai laptop ini"))
     submit = SubmitField(_l("Daftarkan laptop"))
 
 
 class DeviceOfficersForm(FlaskForm):
-    officers = OfficersField(_l("Petugas yang memakai laptop ini"))
+    officers = MultiCheckboxField(_l("Petugas yang memakai laptop ini"))
     submit = SubmitField(_l("Simpan petugas"))
 
 

@@ -1,33 +1,25 @@
-"""Importing an event bundle at the office: checked, then merged by stable id.
+"""Merging a checked bundle into the office's records by stable id.
 
 Every record keeps, per device, the latest version that device sent (`sync_version`); the
 office's own edits are a version too. A version whose `parents` name another version's hash
 was made from it and replaces it. What remains is one content (written into the record) or
 several (a conflict: the record is held out of the counts until an admin chooses). Because the
-outcome depends only on the set of versions received, bundles can arrive in any order, and a
-bundle already imported is a reported no-op.
+outcome depends only on the set of versions received, bundles can arrive in any order.
 """
 
-import hashlib
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from learning.core.time import today_local, utcnow
 from learning.core.upsert import upsert_rows
 from learning.events import rules as event_rules
 from learning.events.models import Event, Participation
 from learning.extensions import db
-from learning.sync import bundle, crypto, identity, records
-from learning.sync.crypto import BundleError
+from learning.sync import conflicts as conflicts_of
+from learning.sync import identity, records
 from learning.sync.models import (
-    BundleReceipt,
-    Device,
     SyncConflict,
     SyncRecord,
     SyncVersion,
@@ -35,143 +27,6 @@ from learning.sync.models import (
 )
 from learning.sync.villagers import VillagerMatching
 from learning.villages import notes
-from quizzes.models import Question, QuestionVersion, Quiz
-
-CLOCK_TOLERANCE_SECONDS = 24 * 3600
-
-
-@dataclass
-class Report:
-    """What an import did, for the page, the command and the push reply."""
-
-    bundle_id: uuid.UUID
-    event_id: uuid.UUID
-    event_title: str
-    device_name: str
-    already: bool = False
-    added: Counter = field(default_factory=Counter)
-    updated: Counter = field(default_factory=Counter)
-    unchanged: Counter = field(default_factory=Counter)
-    conflicts: int = 0
-    matched_by_card: int = 0
-    clock_offset_seconds: int = 0
-    clock_flagged: bool = False
-
-    def as_dict(self) -> dict:
-        return {
-            "bundle_id": str(self.bundle_id),
-            "event_id": str(self.event_id),
-            "already": self.already,
-            "added": dict(self.added),
-            "updated": dict(self.updated),
-            "unchanged": dict(self.unchanged),
-            "conflicts": self.conflicts,
-            "matched_by_card": self.matched_by_card,
-            "clock_offset_seconds": self.clock_offset_seconds,
-            "clock_flagged": self.clock_flagged,
-        }
-
-    def describe(self) -> str:
-        if self.already:
-            return _(
-                "Bundel acara %(title)s sudah pernah diimpor; tidak ada yang berubah.",
-                title=self.event_title,
-            )
-        text = _(
-            "Bundel acara %(title)s dari %(device)s diimpor: %(added)s catatan baru, "
-            "%(updated)s diperbarui, %(unchanged)s sudah ada, %(conflicts)s konflik.",
-            title=self.event_title,
-            device=self.device_name,
-            added=sum(self.added.values()),
-            updated=sum(self.updated.values()),
-            unchanged=sum(self.unchanged.values()),
-            conflicts=self.conflicts,
-        )
-        if self.clock_flagged:
-            text += " " + _(
-                "Jam laptop berbeda %(days)s hari dari jam kantor: periksa tanggal acaranya.",
-                days=round(abs(self.clock_offset_seconds) / 86400, 1),
-            )
-        return text
-
-
-def _broken(detail: str) -> BundleError:
-    return BundleError(_("Bundel rusak: %(detail)s", detail=detail))
-
-
-def import_bundle(data: bytes, *, via: str, actor_name: str, device: Device | None = None):
-    """Check a bundle (format, device, signature, encryption, scope), then merge it.
-
-    `device` is the sender proven by its token (push); otherwise the header names it. Raises
-    BundleError before anything is written; the caller commits, or rolls back on any error.
-    """
-    sealed = crypto.read_header(data)
-    version = bundle.check_format(sealed.header)
-    named = str(sealed.header.get("device", ""))
-    sender = device or db.session.scalar(select(Device).where(Device.device_key == named))
-    if sender is None or sender.public_key is None:
-        raise BundleError(
-            _("Bundel ini dari perangkat yang tidak terdaftar di kantor (%(id)s).", id=named[:40])
-        )
-    if sender.device_key != named:
-        raise BundleError(_("Bundel ini milik perangkat lain, bukan perangkat pengirimnya."), 403)
-    if sender.is_revoked:
-        raise BundleError(
-            _(
-                "Perangkat %(name)s sudah dicabut; bundelnya ditolak.",
-                name=sender.name,
-            ),
-            403,
-        )
-    crypto.verify(sealed, sender.public_key)
-    payload = bundle.upgrade(crypto.open_payload(sealed, identity.office_key()), version)
-    for key in ("bundle_id", "device", "sequence"):
-        if payload.get(key) != sealed.header.get(key):
-            raise _broken(_("isi dan kepalanya tidak cocok."))
-    bundle_id = uuid.UUID(payload["bundle_id"])
-    known = db.session.get(BundleReceipt, bundle_id)
-    if known is not None:
-        return Report(bundle_id, known.event_id, known.event_title, sender.name, already=True)
-    try:
-        merger = Merger(sender.device_key, int(payload["sequence"]), payload)
-        merger.check()
-        report = merger.run(sender.name)
-    except BundleError:
-        raise
-    except IntegrityError as exc:
-        raise BundleError(
-            _("Bundel tidak dapat digabungkan: %(error)s", error=str(exc.orig)[:200]), 409
-        ) from exc
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _broken(
-            _("isinya tidak sesuai format (%(error)s).", error=type(exc).__name__)
-        ) from exc
-    report.bundle_id = bundle_id
-    exported = datetime.fromisoformat(payload["exported_at"])
-    now = utcnow()
-    report.clock_offset_seconds = int((exported - now).total_seconds())
-    report.clock_flagged = abs(report.clock_offset_seconds) > CLOCK_TOLERANCE_SECONDS
-    db.session.add(
-        BundleReceipt(
-            bundle_id=bundle_id,
-            device_id=sender.id,
-            sequence=int(payload["sequence"]),
-            format_version=version,
-            event_id=report.event_id,
-            event_title=report.event_title[:200],
-            exported_at=exported,
-            received_at=now,
-            clock_offset_seconds=report.clock_offset_seconds,
-            clock_flagged=report.clock_flagged,
-            sha256=hashlib.sha256(data).hexdigest(),
-            via=via,
-            received_by_name=actor_name,
-            counts=report.as_dict(),
-        )
-    )
-    sender.last_seen_at = now
-    db.session.flush()
-    return report
 
 
 def _of_records(model, kind: str, ids) -> list:
@@ -220,99 +75,11 @@ class Merger(VillagerMatching):
         self._numbers: set | None = None  # participant numbers taken in the event
         self._owners: dict | None = None  # (kind, id) -> the participation it belongs to
 
-    # ---- checks before anything is written --------------------------------------------------
-
-    def check(self) -> None:
-        """Refuse a bundle whose records reach outside its event, or that the office can't
-        read (a test or question it does not know)."""
-        items = self.items
-        if set(items["event"]) != {self.event_id}:
-            raise _broken(_("bundel harus berisi tepat satu acara."))
-        event_key = str(self.event_id)
-        participations = {str(i) for i in items["participation"]}
-        attempts = {str(i) for i in items["attempt"]}
-        users = {i["content"]["user_id"] for i in items["participation"].values()}
-        outside = (
-            any(i["content"]["event_id"] != event_key for i in items["participation"].values())
-            or any(
-                i["content"]["participation_id"] not in participations
-                for i in items["consent"].values()
-            )
-            or any(
-                i["content"]["context"] != f"event:{event_key}" for i in items["attempt"].values()
-            )
-            or any(i["content"]["attempt_id"] not in attempts for i in items["answer"].values())
-            or not {str(i) for i in items["villager"]} <= users
-        )
-        if outside:
-            raise _broken(_("ada catatan di luar acaranya."))
-        slugs = {i["content"]["quiz"] for i in items["attempt"].values()}
-        known = set(db.session.scalars(select(Quiz.slug).where(Quiz.slug.in_(sorted(slugs)))))
-        if slugs - known:
-            raise BundleError(
-                _(
-                    "Bundel memakai tes yang tidak dikenal kantor: %(slugs)s.",
-                    slugs=", ".join(sorted(slugs - known)),
-                )
-            )
-        self._add_question_versions()
-
-    def _add_question_versions(self) -> None:
-        """Insert the question versions the bundle answered that the office lacks (by id)."""
-        wanted = {
-            uuid.UUID(i["content"]["question_version_id"]) for i in self.items["answer"].values()
-        }
-        for attempt in self.items["attempt"].values():
-            wanted.update(uuid.UUID(i["v"]) for i in attempt["content"]["items"] or ())
-        present = (
-            set(
-                db.session.scalars(select(QuestionVersion.id).where(QuestionVersion.id.in_(wanted)))
-            )
-            if wanted
-            else set()
-        )
-        carried = {uuid.UUID(v["id"]): v for v in self.payload.get("question_versions", [])}
-        missing = wanted - present
-        if missing - set(carried):
-            raise _broken(_("soal yang dijawab tidak disertakan."))
-        for version_id in sorted(missing):
-            data = carried[version_id]
-            question = db.session.scalar(
-                select(Question).where(Question.key == data["question_key"])
-            )
-            if question is None:
-                raise BundleError(
-                    _(
-                        "Bundel memakai soal yang tidak dikenal kantor: %(key)s.",
-                        key=data["question_key"],
-                    )
-                )
-            if QuestionVersion.make_id(question.key, data["content_hash"]) != version_id:
-                raise _broken(_("versi soal tidak cocok dengan isinya."))
-            highest = db.session.scalar(
-                select(db.func.max(QuestionVersion.number)).where(
-                    QuestionVersion.question_id == question.id
-                )
-            )
-            db.session.add(
-                QuestionVersion(
-                    id=version_id,
-                    question_id=question.id,
-                    number=(highest or 0) + 1,
-                    origin="file",
-                    created_by_name=_("bundel lapangan"),
-                    **{name: data[name] for name in bundle.QUESTION_VERSION_FIELDS},
-                )
-            )
-        db.session.flush()
-
     # ---- merging ----------------------------------------------------------------------------
 
-    def run(self, device_name: str) -> Report:
-        event_item = self.items["event"][self.event_id]
-        self.report = Report(
-            uuid.UUID(int=0), self.event_id, event_item["content"]["title"], device_name
-        )
+    def run(self, report) -> None:
+        """Merge every record, kind by kind, counting what happened into `report`."""
+        self.report = report
         user_ids = {
             uuid.UUID(i["content"]["user_id"]) for i in self.items["participation"].values()
         }
@@ -326,7 +93,7 @@ class Merger(VillagerMatching):
         )
         for kind in records.KINDS:
             self._merge_kind(kind)
-        self._hold_conflicts()
+        conflicts_of.hold(self.event_id)
         self._suggest_duplicates()
         event = db.session.get(Event, self.event_id)
         if event is not None and event.received_on is None:
@@ -339,7 +106,6 @@ class Merger(VillagerMatching):
             if i["content"]["village_code"]
         )
         db.session.flush()
-        return self.report
 
     def _participation_of(self, kind: str, item: dict) -> uuid.UUID | None:
         """The participation a record belongs to (None for the event itself)."""
@@ -431,7 +197,16 @@ class Merger(VillagerMatching):
             version_rows.append(self._version_row(kind, record_id, incoming))
             left = standing(versions.values())
             winner = left[0]
-            self._set_conflict(kind, record_id, item, left, conflicts)
+            hashes = sorted({v.content_hash for v in left})
+            if len(hashes) > 1 or record_id in conflicts:
+                self.report.conflicts += conflicts_of.settle(
+                    conflicts.get(record_id),
+                    kind,
+                    record_id,
+                    hashes,
+                    self.event_id,
+                    self._participation_of(kind, item),
+                )
             if record_id not in live:
                 inserts.append(
                     (record_id, self._remap(kind, winner.content), self._local(kind, item))
@@ -512,56 +287,3 @@ class Merger(VillagerMatching):
             ],
             ["kind", "record_id"],
         )
-
-    def _set_conflict(self, kind: str, record_id, item: dict, left: list, known: dict) -> None:
-        """Open, update or close the record's conflict; `known` holds the kind's conflicts."""
-        hashes = sorted({v.content_hash for v in left})
-        conflict = known.get(record_id)
-        if len(hashes) == 1:
-            if conflict is not None and conflict.resolved_at is None:
-                conflict.resolved_at = utcnow()
-                conflict.resolved_hash = hashes[0]
-                conflict.resolved_by_name = _("sinkronisasi")
-                conflict.note = _("Versi yang datang kemudian menyatukan isinya.")
-            return
-        if conflict is None:
-            conflict = SyncConflict(kind=kind, record_id=record_id)
-            db.session.add(conflict)
-        conflict.event_id = self.event_id
-        conflict.participation_id = self._participation_of(kind, item)
-        if conflict.resolved_at is not None or conflict.hashes != hashes:
-            conflict.opened_at = utcnow()
-        conflict.hashes = hashes
-        conflict.resolved_at = None
-        conflict.resolved_hash = None
-        conflict.resolved_by_name = None
-        conflict.note = None
-        self.report.conflicts += 1
-
-    # ---- after the records ------------------------------------------------------------------
-
-    def _hold_conflicts(self) -> None:
-        """Hold out of the counts the event and participations with an open conflict."""
-        open_conflicts = list(
-            db.session.execute(
-                select(SyncConflict.kind, SyncConflict.participation_id).where(
-                    SyncConflict.event_id == self.event_id, SyncConflict.resolved_at.is_(None)
-                )
-            )
-        )
-        hold_participations(self.event_id, open_conflicts)
-
-
-def hold_participations(event_id, open_conflicts) -> None:
-    """Set the hold flags of an event and its participations from its open conflicts."""
-    held = {pid for _kind, pid in open_conflicts if pid is not None}
-    db.session.execute(
-        update(Event.__table__)
-        .where(Event.id == event_id)
-        .values(sync_hold=any(kind == "event" for kind, _pid in open_conflicts))
-    )
-    db.session.execute(
-        update(Participation.__table__)
-        .where(Participation.event_id == event_id)
-        .values(sync_hold=Participation.id.in_(sorted(held)) if held else False)
-    )

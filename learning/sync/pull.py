@@ -5,7 +5,6 @@ Content tables are copied with the office's own keys: a field laptop never loads
 row for row, and versions (named by their content hash) are never duplicated.
 """
 
-import enum
 import uuid
 from datetime import date, datetime
 
@@ -54,16 +53,12 @@ OFFICER_COLUMNS = (
 SCHEDULED = ("scheduled", "open")
 
 
-def _out(value):
-    return value.value if isinstance(value, enum.Enum) else records.plain(value)
-
-
 def _rows(table, where=None) -> list[dict]:
     query = select(table)
     if where is not None:
         query = query.where(where)
     return [
-        {column: _out(value) for column, value in row._mapping.items()}
+        {column: records.plain(value) for column, value in row._mapping.items()}
         for row in db.session.execute(query.order_by(*table.primary_key.columns))
     ]
 
@@ -108,7 +103,7 @@ def snapshot(device: Device) -> dict:
     for user in db.session.scalars(
         select(User).where(User.id.in_(sorted(assigned | colleagues)), User.role == Role.OFFICER)
     ):
-        row = {name: _out(getattr(user, name)) for name in OFFICER_COLUMNS}
+        row = {name: records.plain(getattr(user, name)) for name in OFFICER_COLUMNS}
         if user.id not in assigned:  # a colleague on one of its events: a name, no way in
             row.update(password_hash=None, pin_hash=None, is_active_account=False, username=None)
         row["villages"] = [v.code for v in user.villages] if user.id in assigned else []

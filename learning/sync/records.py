@@ -6,6 +6,7 @@ join code, a participant number, a kiosk token). A laptop reads its rows with th
 to write a bundle; the office reads its own rows the same way to tell its edits apart.
 """
 
+import enum
 import hashlib
 import json
 import uuid
@@ -39,7 +40,9 @@ def content_hash(content: dict) -> str:
 
 
 def plain(value):
-    """A column value as JSON holds it (ids and times as text)."""
+    """A column value as JSON holds it (ids and times as text, an enum as its value)."""
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -307,21 +310,29 @@ def insert_many(kind_name: str, items: list[tuple[uuid.UUID, dict, dict]]) -> No
     if not items:
         return
     kind = SIMPLE[kind_name]
-    quiz_ids = dict(db.session.execute(select(Quiz.slug, Quiz.id)).all())
-    rows = []
-    for record_id, content, local in items:
-        values = {"id": record_id, **kind.values(content), **local}
-        if kind is ATTEMPT:
-            values["quiz_id"] = quiz_ids[content["quiz"]]
-        rows.append(values)
+    quiz_ids = _quiz_ids() if kind is ATTEMPT else None
+    rows = [
+        {"id": record_id, **_columns(kind, content, quiz_ids), **_local(local)}
+        for record_id, content, local in items
+    ]
     db.session.execute(insert(kind.model.__table__), rows)
+
+
+def _quiz_ids() -> dict:
+    return dict(db.session.execute(select(Quiz.slug, Quiz.id)).all())
+
+
+def _columns(kind: Kind, content: dict, quiz_ids: dict | None = None) -> dict:
+    """A record's content as column values (an attempt names its quiz by slug)."""
+    values = kind.values(content)
+    if kind is ATTEMPT:
+        values["quiz_id"] = (quiz_ids or _quiz_ids())[content["quiz"]]
+    return values
 
 
 def _write_simple(kind_name, record_id, content, local, exists):
     kind = SIMPLE[kind_name]
-    values = kind.values(content)
-    if kind is ATTEMPT:
-        values["quiz_id"] = db.session.scalar(select(Quiz.id).where(Quiz.slug == content["quiz"]))
+    values = _columns(kind, content)
     table = kind.model.__table__
     if exists:
         db.session.execute(update(table).where(table.c.id == record_id).values(**values))

@@ -26,7 +26,8 @@ from learning.core.errors import Refused
 from learning.core.time import utcnow
 from learning.events.services import can_manage, get_event
 from learning.extensions import csrf, db
-from learning.sync import bundle, crypto, display, identity, merge, pull, services
+from learning.sync import bundle, crypto, display, identity, imports, pull, services
+from learning.sync import conflicts as sync_conflicts
 from learning.sync.forms import (
     DeviceForm,
     DeviceOfficersForm,
@@ -77,7 +78,7 @@ def index(device_form=None, import_form=None, status=200):
             "sync/index.html",
             devices=services.list_devices(),
             receipts=services.list_receipts(),
-            open_conflicts=services.count_open_conflicts(),
+            open_conflicts=sync_conflicts.count_open_conflicts(),
             device_form=device_form,
             import_form=import_form or ImportForm(),
             office_key_id=crypto.key_id(services.office_public_key()),
@@ -160,7 +161,7 @@ def upload():
         return index(import_form=form, status=400)
     data = form.bundle.data.read()
     try:
-        report = merge.import_bundle(data, via="upload", actor_name=current_user.display_name)
+        report = imports.import_bundle(data, via="upload", actor_name=current_user.display_name)
     except Refused as exc:
         db.session.rollback()
         current_app.logger.warning("bundle refused: %s", exc)
@@ -175,11 +176,11 @@ def upload():
 @role_required(Role.ADMIN)
 def conflicts():
     show_all = request.args.get("semua") == "1"
-    rows = services.list_conflicts(open_only=not show_all)
+    rows = sync_conflicts.list_conflicts(open_only=not show_all)
     return render_template(
         "sync/conflicts.html",
         conflicts=rows,
-        titles=services.event_titles({c.event_id for c in rows}),
+        titles=sync_conflicts.event_titles({c.event_id for c in rows}),
         show_all=show_all,
     )
 
@@ -187,14 +188,14 @@ def conflicts():
 @bp.route("/conflicts/<conflict_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def conflict(conflict_id):
-    row = services.get_conflict(conflict_id)
+    row = sync_conflicts.get_conflict(conflict_id)
     if row is None:
         abort(404)
     form = ResolveForm()
     status = 200
     if form.validate_on_submit():
         try:
-            services.resolve_conflict(row, form.choice.data, current_user)
+            sync_conflicts.resolve_conflict(row, form.choice.data, current_user)
         except Refused as exc:
             db.session.rollback()
             form.choice.errors = [str(exc)]
@@ -205,13 +206,13 @@ def conflict(conflict_id):
             return redirect(url_for("sync.conflicts"))
     elif request.method == "POST":
         status = 400
-    variants = services.variants(row)
+    variants = sync_conflicts.variants(row)
     return (
         render_template(
             "sync/conflict.html",
             conflict=row,
             variants=zip(variants, display.rows([v.content for v in variants]), strict=True),
-            title=services.event_titles([row.event_id]).get(row.event_id, ""),
+            title=sync_conflicts.event_titles([row.event_id]).get(row.event_id, ""),
             form=form,
         ),
         status,
@@ -290,7 +291,7 @@ def push():
     if device is None:
         return _unauthorised()
     try:
-        report = merge.import_bundle(
+        report = imports.import_bundle(
             request.get_data(), via="push", actor_name=device.name, device=device
         )
     except Refused as exc:

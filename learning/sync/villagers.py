@@ -138,40 +138,49 @@ class VillagerMatching:
         the same whichever bundle came first.
         """
         villagers = sorted({self.aliases.get(i, i) for i in self.items["villager"]}, key=str)
-        rows = []
-        for user_id, name_key, village_code in db.session.execute(
-            select(
-                VillagerProfile.user_id, VillagerProfile.name_key, VillagerProfile.village_code
-            ).where(
-                VillagerProfile.user_id.in_(villagers),
-                VillagerProfile.name_key != "",
-                VillagerProfile.village_code.is_not(None),
-                VillagerProfile.anonymised_at.is_(None),
+        named = VillagerProfile.anonymised_at.is_(None) & (VillagerProfile.name_key != "")
+        profile = (VillagerProfile.user_id, VillagerProfile.name_key, VillagerProfile.village_code)
+        mine = db.session.execute(
+            select(*profile).where(VillagerProfile.user_id.in_(villagers), named)
+        ).all()
+        keys = {(name, village) for _user, name, village in mine if village}
+        if not keys:
+            return
+        # Everyone with one of these names in one of these villages, in one query.
+        namesakes: dict[tuple, set] = {}
+        for user_id, name, village in db.session.execute(
+            select(*profile).where(
+                named,
+                VillagerProfile.name_key.in_(sorted({n for n, _v in keys})),
+                VillagerProfile.village_code.in_(sorted({v for _n, v in keys})),
             )
-        ).all():
-            others = db.session.scalars(
-                select(VillagerProfile.user_id).where(
-                    VillagerProfile.name_key == name_key,
-                    VillagerProfile.village_code == village_code,
-                    VillagerProfile.user_id != user_id,
-                    VillagerProfile.anonymised_at.is_(None),
-                )
-            ).all()
-            for other in others:
-                later, earlier = sorted((user_id, other), key=str, reverse=True)
-                for participation_id in db.session.scalars(
-                    select(Participation.id).where(Participation.user_id == later)
-                ):
-                    rows.append(
-                        {
-                            "id": uuid.uuid5(CANDIDATE_NAMESPACE, f"{participation_id}:{earlier}"),
-                            "participation_id": participation_id,
-                            "existing_user_id": earlier,
-                            "status": "pending",
-                            "origin_device": self.office,
-                            "created_at": utcnow(),
-                        }
-                    )
+        ):
+            namesakes.setdefault((name, village), set()).add(user_id)
+        pairs = {
+            tuple(sorted((user_id, other), key=str, reverse=True))  # (later, earlier)
+            for user_id, name, village in mine
+            for other in namesakes.get((name, village), ())
+            if other != user_id
+        }
+        participations: dict = {}
+        for participation_id, user_id in db.session.execute(
+            select(Participation.id, Participation.user_id).where(
+                Participation.user_id.in_(sorted({later for later, _e in pairs}, key=str))
+            )
+        ):
+            participations.setdefault(user_id, []).append(participation_id)
+        rows = [
+            {
+                "id": uuid.uuid5(CANDIDATE_NAMESPACE, f"{participation_id}:{earlier}"),
+                "participation_id": participation_id,
+                "existing_user_id": earlier,
+                "status": "pending",
+                "origin_device": self.office,
+                "created_at": utcnow(),
+            }
+            for later, earlier in sorted(pairs, key=str)
+            for participation_id in participations.get(later, ())
+        ]
         insert_ignore_rows(DuplicateCandidate, rows, ["id"])
 
 

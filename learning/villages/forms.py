@@ -8,13 +8,13 @@ from wtforms import (
     DateField,
     DecimalField,
     IntegerField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from learning.core.forms import MultiCheckboxField
 
 REQUIRED = _l("Wajib diisi.")
 
@@ -48,11 +48,6 @@ class RevokeForm(FlaskForm):
         _l("Alasan pencabutan"), validators=[DataRequired(REQUIRED), Length(min=10, max=2000)]
     )
     submit = SubmitField(_l("Cabut sertifikat"))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _count(label, low, high):

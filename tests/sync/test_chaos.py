@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from learning.accounts.models import Role, User
 from learning.events.models import DuplicateCandidate, Event, Participation
 from learning.extensions import db
-from learning.sync import merge, records, services
+from learning.sync import conflicts, imports, records
 from learning.sync.models import SyncConflict, SyncVersion, VillagerAlias
 from learning.villages.models import EventSummary
 from learning.villages.services import ensure_fresh
@@ -75,7 +75,7 @@ def office_state() -> dict:
 def import_all(bundles: list[bytes]) -> None:
     for data in bundles:
         with db.session.begin_nested():  # each import is its own transaction in production
-            merge.import_bundle(data, via="command", actor_name="uji")
+            imports.import_bundle(data, via="command", actor_name="uji")
 
 
 def test_bundles_from_three_laptops_merge_the_same_in_any_order(
@@ -150,9 +150,9 @@ def test_bundles_from_three_laptops_merge_the_same_in_any_order(
 
     # An admin keeps laptop 2's S; the event counts again.
     conflict = db.session.scalar(select(SyncConflict).where(SyncConflict.record_id == event_s.id))
-    variants = services.variants(conflict)
+    variants = conflicts.variants(conflict)
     chosen = next(v for v in variants if v.device == "laptop-2")
-    services.resolve_conflict(conflict, chosen.content_hash, admin)
+    conflicts.resolve_conflict(conflict, chosen.content_hash, admin)
     db.session.commit()
     ensure_fresh()
     summary = db.session.get(EventSummary, event_s.id, populate_existing=True)

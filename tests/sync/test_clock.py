@@ -11,7 +11,7 @@ import learning.sync.bundle
 from learning.core.time import today_local, utcnow
 from learning.events.models import Event
 from learning.extensions import db
-from learning.sync import merge
+from learning.sync import imports
 from learning.sync.models import BundleReceipt
 from learning.villages.models import EventSummary
 from learning.villages.services import ensure_fresh
@@ -33,7 +33,7 @@ def export_with_clock(laptop, monkeypatch, event_id, offset: timedelta) -> bytes
 def test_a_clock_ten_days_ahead_is_flagged_and_cannot_push_the_event_later(laptop, monkeypatch):
     ahead = timedelta(days=10)
     event_id = hold_event(laptop, random.Random(1), villagers=2, held_on=today_local() + ahead)
-    report = merge.import_bundle(
+    report = imports.import_bundle(
         export_with_clock(laptop, monkeypatch, event_id, ahead), via="command", actor_name="uji"
     )
     db.session.commit()
@@ -51,7 +51,7 @@ def test_a_clock_ten_days_ahead_is_flagged_and_cannot_push_the_event_later(lapto
 
 def test_a_clock_within_a_day_is_not_flagged(laptop, monkeypatch):
     event_id = hold_event(laptop, random.Random(2), villagers=1)
-    report = merge.import_bundle(
+    report = imports.import_bundle(
         export_with_clock(laptop, monkeypatch, event_id, timedelta(hours=-20)),
         via="command",
         actor_name="uji",
@@ -62,7 +62,7 @@ def test_a_clock_within_a_day_is_not_flagged(laptop, monkeypatch):
 def test_a_clock_behind_is_flagged_for_the_office_to_see(laptop, monkeypatch):
     behind = timedelta(days=-40)
     event_id = hold_event(laptop, random.Random(3), villagers=1, held_on=today_local() + behind)
-    report = merge.import_bundle(
+    report = imports.import_bundle(
         export_with_clock(laptop, monkeypatch, event_id, behind), via="command", actor_name="uji"
     )
     db.session.commit()

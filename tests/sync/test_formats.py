@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from learning.extensions import db
-from learning.sync import bundle, merge, records
+from learning.sync import bundle, imports, records
 from learning.sync.models import Device
 from learning.villages.models import EventSummary
 from learning.villages.services import ensure_fresh
@@ -50,7 +50,7 @@ def test_a_bundle_of_every_format_version_imports(folder, app, content, tmp_path
     )
     db.session.commit()
 
-    report = merge.import_bundle(
+    report = imports.import_bundle(
         (folder / "bundle.sadar").read_bytes(), via="command", actor_name="uji"
     )
     db.session.commit()
@@ -63,7 +63,7 @@ def test_a_bundle_of_every_format_version_imports(folder, app, content, tmp_path
     ensure_fresh()
     summary = db.session.scalar(select(EventSummary))
     assert summary.participants == expected["participants"] and summary.is_held
-    again = merge.import_bundle(
+    again = imports.import_bundle(
         (folder / "bundle.sadar").read_bytes(), via="command", actor_name="uji"
     )
     assert again.already

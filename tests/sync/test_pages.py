@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from learning.core.models import AuditEntry
 from learning.events.models import Event
 from learning.extensions import db
-from learning.sync import merge, services
+from learning.sync import imports, services
 from learning.sync.models import Device, SyncConflict
 from tests.sync.conftest import hold_event, schedule
 
@@ -84,7 +84,7 @@ def test_a_conflict_is_shown_side_by_side_and_resolved_by_an_admin(
     hold_event(first, rng, event_id=planned.id, villagers=2)
     hold_event(second, rng, event_id=planned.id, villagers=2)
     for laptop in (first, second):
-        merge.import_bundle(laptop.export(planned.id), via="command", actor_name="uji")
+        imports.import_bundle(laptop.export(planned.id), via="command", actor_name="uji")
     db.session.commit()
     conflict = db.session.scalar(select(SyncConflict))
     login_as(client, admin)
@@ -121,7 +121,7 @@ def test_the_export_button_is_on_a_field_laptops_event_page_only(
         download = laptop_client.post(f"/sync/events/{event_id}/export")
     assert download.status_code == 200
     assert download.headers["Content-Disposition"].startswith("attachment")
-    assert merge.import_bundle(download.data, via="upload", actor_name="uji").added["answer"]
+    assert imports.import_bundle(download.data, via="upload", actor_name="uji").added["answer"]
     # At the office there is nothing to export to.
     office_event = schedule(officers[:1], admin)
     login_as(client, admin)

@@ -12,7 +12,7 @@ from learning.core.errors import Refused
 from learning.events.models import Event
 from learning.extensions import db
 from learning.lessons.models import Lesson, LessonVersion
-from learning.sync import client, identity, merge, services
+from learning.sync import client, identity, imports, services
 from learning.sync.models import BundleReceipt, SyncConflict
 from quizzes.models import Question, QuestionVersion, Quiz, QuizAnswer
 from tests.sync.conftest import hold_event, pull, schedule
@@ -100,7 +100,7 @@ def test_a_scheduled_event_held_on_a_laptop_stays_one_event(
         pulled = db.session.get(Event, planned.id)
         assert pulled.join_code == planned.join_code and pulled.title == planned.title
     hold_event(laptop, random.Random(3), event_id=planned.id, villagers=3)
-    merge.import_bundle(laptop.export(planned.id), via="command", actor_name="uji")
+    imports.import_bundle(laptop.export(planned.id), via="command", actor_name="uji")
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Event)) == 1
     assert db.session.scalar(select(func.count()).select_from(SyncConflict)) == 0
@@ -120,7 +120,7 @@ def test_the_office_changing_a_pulled_event_before_the_laptop_pulls_again_is_no_
     with laptop.context():
         assert db.session.get(Event, planned.id).place == "Masjid Desa"
     hold_event(laptop, random.Random(4), event_id=planned.id, villagers=2)
-    report = merge.import_bundle(laptop.export(planned.id), via="command", actor_name="uji")
+    report = imports.import_bundle(laptop.export(planned.id), via="command", actor_name="uji")
     db.session.commit()
     assert report.conflicts == 0
 
@@ -144,7 +144,7 @@ def test_push_sends_the_outbox_oldest_first_and_resumes_after_a_failure(
         assert failed.waiting == 3 and not failed.sent
         # The office got the first bundle by USB, but the reply of a push would have been lost.
         first = sorted(identity.outbox().glob("*.sadar"))[0]
-    merge.import_bundle(first.read_bytes(), via="upload", actor_name="uji")
+    imports.import_bundle(first.read_bytes(), via="upload", actor_name="uji")
     db.session.commit()
     with laptop.context():
         identity.save_enrolment({**enrolment, "office_url": working})

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from learning.core.database import write_intent
 from learning.events.models import Event
 from learning.extensions import db
-from learning.sync import bundle, crypto, identity, merge, services
+from learning.sync import bundle, crypto, identity, imports, services
 from learning.sync.crypto import BundleError
 from tests.sync.conftest import hold_event, row_counts
 
@@ -46,7 +46,7 @@ def refused(data: bytes, message: str) -> None:
     db.session.commit()
     before = row_counts()
     with pytest.raises(BundleError, match=message):
-        merge.import_bundle(data, via="command", actor_name="uji")
+        imports.import_bundle(data, via="command", actor_name="uji")
     db.session.rollback()
     assert row_counts() == before
 

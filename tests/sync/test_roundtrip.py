@@ -5,7 +5,7 @@ import random
 from sqlalchemy import func, select
 
 from learning.extensions import db
-from learning.sync import merge
+from learning.sync import imports
 from quizzes.models import QuizAnswer
 from tests.sync.conftest import hold_event
 
@@ -17,14 +17,14 @@ def test_an_event_held_on_a_laptop_reaches_the_office_once(content, officers, ma
     event_id = hold_event(laptop, rng, villagers=4)
     data = laptop.export(event_id)
 
-    report = merge.import_bundle(data, via="command", actor_name="uji")
+    report = imports.import_bundle(data, via="command", actor_name="uji")
     db.session.commit()
     assert not report.already and report.conflicts == 0
     assert report.added["participation"] == 4
     stored = set(db.session.scalars(select(QuizAnswer.client_answer_id)))
     assert stored == laptop.answers
 
-    again = merge.import_bundle(data, via="command", actor_name="uji")
+    again = imports.import_bundle(data, via="command", actor_name="uji")
     db.session.commit()
     assert again.already
     assert db.session.scalar(select(func.count()).select_from(QuizAnswer)) == len(laptop.answers)
@@ -40,7 +40,7 @@ def test_a_villager_removed_at_the_office_is_not_brought_back_by_a_later_bundle(
     laptop = make_laptop("laptop-1")
     enrol(laptop, officers[:1])
     event_id = hold_event(laptop, random.Random(2), villagers=2)
-    merge.import_bundle(laptop.export(event_id), via="command", actor_name="uji")
+    imports.import_bundle(laptop.export(event_id), via="command", actor_name="uji")
     db.session.commit()
     profile = db.session.scalars(select(VillagerProfile)).first()
     anonymise_villager(profile, admin, reason="permintaan warga")
@@ -48,7 +48,7 @@ def test_a_villager_removed_at_the_office_is_not_brought_back_by_a_later_bundle(
     kept = db.session.get(SyncVersion, ("villager", profile.user_id, "laptop-1"))
     assert kept.content is None  # the laptop's copy of the name is gone from the office too
 
-    report = merge.import_bundle(laptop.export(event_id), via="command", actor_name="uji")
+    report = imports.import_bundle(laptop.export(event_id), via="command", actor_name="uji")
     db.session.commit()
     assert report.conflicts == 0
     again = db.session.get(VillagerProfile, profile.id, populate_existing=True)
